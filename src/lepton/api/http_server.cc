@@ -1,0 +1,351 @@
+// The only translation unit (with http_client.cc) that compiles Beast: ~20 s per TU.
+#include "lepton/base/strings.h"
+#include "lepton/api/http_server.h"
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "lepton/api/status_http.h"
+#include "lepton/base/logging.h"
+
+namespace lepton::api {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
+}
+
+class Session;
+
+// One I/O thread with its io_context and the sessions it owns. Sessions are touched only from
+// this thread, so the set needs no lock.
+// Members are destroyed in reverse order: the io_context goes first, and the pending handlers it
+// destroys may end sessions, which erase themselves from `sessions`.
+struct Worker {
+  std::unordered_set<Session*> sessions;
+  std::thread thread;
+  net::io_context ioc{1};
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const HttpServerOptions& options, HttpHandler handler)
+      : options_(options), handler_(std::move(handler)) {}
+
+  absl::Status Listen();
+  void Run();
+  bool Shutdown(absl::Duration deadline);
+
+  const HttpServerOptions& options() const { return options_; }
+  const HttpHandler& handler() const { return handler_; }
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+  std::atomic<int64_t> open_connections{0};
+  std::atomic<int64_t> requests_served{0};
+  int port = 0;
+
+ private:
+  void Accept();
+
+  HttpServerOptions options_;
+  HttpHandler handler_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::optional<tcp::acceptor> acceptor_;
+  size_t next_worker_ = 0;
+  std::atomic<bool> draining_{false};
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;
+  bool all_closed_ = true;
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Worker& worker, HttpServer::Impl& server)
+      : stream_(std::move(socket)), worker_(worker), server_(server) {
+    ++server_.open_connections;
+  }
+  ~Session() {
+    worker_.sessions.erase(this);
+    --server_.open_connections;
+  }
+
+  void Start() {
+    worker_.sessions.insert(this);
+    beast::error_code ec;
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = lepton::StrCat(ep.address().to_string(), ":", ep.port());
+    ReadHeader();
+  }
+
+  // Closes the connection if it is waiting for a request (called at shutdown).
+  void CloseIfIdle() {
+    if (!busy_) Close();
+  }
+
+ private:
+  void ReadHeader() {
+    if (server_.draining()) return Close();
+    busy_ = false;
+    parser_.emplace();
+    parser_->header_limit(server_.options().header_limit_bytes);
+    parser_->body_limit(server_.options().max_body_bytes);
+    stream_.expires_after(ToChrono(first_ ? server_.options().read_timeout
+                                          : server_.options().idle_timeout));
+    first_ = false;
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    busy_ = true;
+    stream_.expires_after(ToChrono(server_.options().read_timeout));
+    const auto& req = parser_->get();
+    if (EqualsIgnoreCase(ToStd(req[http::field::expect]), "100-continue") &&
+        !parser_->is_done()) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                       req.version());
+      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code e, size_t) {
+        if (e) return self->Close();
+        self->ReadBody();
+      });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->OnReadError(ec);
+                       self->OnRequest();
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+      return Close();
+    }
+    if (ec == beast::error::timeout) {
+      // Nothing was sent on a kept-alive connection: close quietly. Part of a request: 408.
+      if (!busy_ && buffer_.size() == 0) return Close();
+      return SendErrorAndClose(408, absl::StatusCode::kDeadlineExceeded,
+                               "request not received in time");
+    }
+    if (ec == http::error::header_limit) {
+      return SendErrorAndClose(431, absl::StatusCode::kInvalidArgument,
+                               lepton::StrCat("request headers exceed ",
+                                            server_.options().header_limit_bytes, " bytes"));
+    }
+    if (ec == http::error::body_limit) {
+      return SendErrorAndClose(413, absl::StatusCode::kInvalidArgument,
+                               lepton::StrCat("request body exceeds ",
+                                            server_.options().max_body_bytes, " bytes"));
+    }
+    SendErrorAndClose(400, absl::StatusCode::kInvalidArgument,
+                      lepton::StrCat("malformed HTTP request: ", ec.message()));
+  }
+
+  void OnRequest() {
+    auto& req = parser_->get();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.remote = remote_;
+    for (const auto& field : req) {
+      request.headers.emplace_back(AsciiLower(ToStd(field.name_string())),
+                                   std::string(field.value()));
+    }
+    request.body = std::move(req.body());
+    HttpResponse response;
+    if (!ParseTarget(request.target, &request.path, &request.query)) {
+      response = ErrorResponse(400, absl::StatusCode::kInvalidArgument,
+                               "malformed request target: expected an absolute path");
+    } else {
+      try {
+        response = server_.handler()(request);
+      } catch (const std::exception& e) {
+        // Handlers return errors as values; this is a last line of defence, not a channel.
+        Log(LogLevel::kError, "handler threw", {{"what", e.what()}});
+        response = ErrorResponse(absl::InternalError(e.what()));
+      }
+    }
+    ++server_.requests_served;
+    const bool keep_alive = req.keep_alive() && !server_.draining();
+    Write(std::move(response), req.version(), keep_alive);
+  }
+
+  void SendErrorAndClose(int status, absl::StatusCode code, std::string_view message) {
+    busy_ = true;
+    Write(ErrorResponse(status, code, message), 11, /*keep_alive=*/false);
+  }
+
+  void Write(HttpResponse response, unsigned version, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(version);
+    res->result(static_cast<unsigned>(response.status));
+    res->set(http::field::server, "lepton");
+    res->set(http::field::content_type, response.content_type);
+    for (auto& [k, v] : response.headers) res->set(k, v);
+    res->body() = std::move(response.body);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    stream_.expires_after(ToChrono(server_.options().read_timeout));
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || !res->keep_alive()) return self->Close();
+      self->ReadHeader();
+    });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Worker& worker_;
+  HttpServer::Impl& server_;
+  std::string remote_;
+  bool busy_ = false;
+  bool first_ = true;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+absl::Status HttpServer::Impl::Listen() {
+  beast::error_code ec;
+  const auto address = net::ip::make_address(options_.host, ec);
+  if (ec) return absl::InvalidArgumentError(lepton::StrCat("listen host '", options_.host, "' is not an IP address"));
+  int threads = options_.io_threads > 0 ? options_.io_threads
+                                        : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, threads);
+  for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(options_.port));
+  acceptor_.emplace(workers_[0]->ioc);
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(lepton::StrCat("cannot listen on ", options_.host, ":",
+                                               options_.port, ": ", ec.message()));
+  }
+  port = acceptor_->local_endpoint().port();
+  return absl::OkStatus();
+}
+
+void HttpServer::Impl::Run() {
+  Accept();
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    worker->thread = std::thread([worker] {
+      auto guard = net::make_work_guard(worker->ioc);
+      worker->ioc.run();
+    });
+  }
+}
+
+void HttpServer::Impl::Accept() {
+  Worker& target = *workers_[next_worker_];
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+  acceptor_->async_accept(target.ioc, [this, &target](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
+    if (!ec && !draining()) {
+      auto session = std::make_shared<Session>(std::move(socket), target, *this);
+      net::post(target.ioc, [session] { session->Start(); });
+    } else if (ec) {
+      // EMFILE and friends: log and keep accepting rather than die.
+      Log(LogLevel::kWarning, "accept failed", {{"error", ec.message()}});
+    }
+    Accept();
+  });
+}
+
+bool HttpServer::Impl::Shutdown(absl::Duration deadline) {
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  if (shut_down_) return all_closed_;
+  shut_down_ = true;
+  draining_.store(true, std::memory_order_release);
+  std::promise<void> acceptor_closed;
+  net::post(workers_[0]->ioc, [this, &acceptor_closed] {
+    beast::error_code ec;
+    acceptor_->close(ec);
+    acceptor_closed.set_value();
+  });
+  acceptor_closed.get_future().wait();
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    net::post(worker->ioc, [worker] {
+      // Copy: closing may destroy sessions, which erase themselves from the set.
+      std::vector<Session*> idle(worker->sessions.begin(), worker->sessions.end());
+      for (Session* s : idle) {
+        if (worker->sessions.contains(s)) s->CloseIfIdle();
+      }
+    });
+  }
+  const absl::Time until = absl::Now() + deadline;
+  while (open_connections.load() > 0 && absl::Now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  all_closed_ = open_connections.load() == 0;
+  for (auto& w : workers_) w->ioc.stop();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  // Sessions still alive were cut by the deadline; their handlers die with the io_contexts.
+  for (auto& w : workers_) w->sessions.clear();
+  return all_closed_;
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { impl_->Shutdown(absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                              HttpHandler handler) {
+  auto impl = std::make_unique<Impl>(options, std::move(handler));
+  absl::Status s = impl->Listen();
+  if (!s.ok()) return s;
+  impl->Run();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+int HttpServer::port() const { return impl_->port; }
+int64_t HttpServer::open_connections() const { return impl_->open_connections.load(); }
+int64_t HttpServer::requests_served() const { return impl_->requests_served.load(); }
+bool HttpServer::Shutdown(absl::Duration deadline) { return impl_->Shutdown(deadline); }
+
+}  // namespace lepton::api

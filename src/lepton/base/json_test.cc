@@ -1,0 +1,78 @@
+#include "lepton/base/json.h"
+
+#include "gtest/gtest.h"
+#include "lepton/base/testing/status_matchers.h"
+
+namespace lepton {
+namespace {
+
+using ::lepton::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(ParseJsonTest, MalformedNamesBytePosition) {
+  EXPECT_THAT(ParseJson("{\"a\": }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("malformed JSON at byte")));
+  EXPECT_THAT(ParseJson(""), StatusIs(absl::StatusCode::kInvalidArgument));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Json j, ParseJson("{\"a\": [1, 2]}"));
+  EXPECT_EQ(j["a"][1], 2);
+}
+
+TEST(ParseJsonTest, RejectsDeepNesting) {
+  EXPECT_THAT(ParseJson(std::string(100000, '[')),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested deeper")));
+  // Brackets inside strings do not count.
+  EXPECT_OK(ParseJson("\"" + std::string(1000, '[') + "\""));
+}
+
+TEST(JsonFieldsTest, ReadsTypedFields) {
+  Json j = Json::parse(R"({"name":"ada","ttl":5,"on":true,"tags":["a","b"]})");
+  JsonFields f(j, "body");
+  EXPECT_EQ(f.String("name"), "ada");
+  EXPECT_EQ(f.OptionalInt("ttl"), 5);
+  EXPECT_EQ(f.OptionalBool("on"), true);
+  EXPECT_EQ(f.OptionalStringArray("tags")->size(), 2u);
+  EXPECT_EQ(f.OptionalString("absent"), std::nullopt);
+  EXPECT_OK(f.Finish());
+}
+
+TEST(JsonFieldsTest, UnknownFieldIsNamed) {
+  Json j = Json::parse(R"({"name":"ada","colour":"red"})");
+  JsonFields f(j, "body");
+  f.String("name");
+  EXPECT_THAT(f.Finish(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "body.colour: unknown field"));
+}
+
+TEST(JsonFieldsTest, WrongTypeIsNamed) {
+  Json j = Json::parse(R"({"name":7})");
+  JsonFields f(j, "body");
+  f.String("name");
+  EXPECT_THAT(f.Finish(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                   "body.name: expected a string, got number"));
+}
+
+TEST(JsonFieldsTest, MissingRequiredIsNamed) {
+  Json j = Json::object();
+  JsonFields f(j, "body");
+  f.String("name");
+  EXPECT_THAT(f.Finish(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                   "body.name: required field is missing"));
+}
+
+TEST(JsonFieldsTest, NonObjectIsRejected) {
+  Json j = Json::array();
+  JsonFields f(j, "body");
+  f.OptionalString("x");
+  EXPECT_THAT(f.Finish(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                   HasSubstr("expected a JSON object, got array")));
+}
+
+TEST(JsonFieldsTest, ArrayElementTypeIsNamed) {
+  Json j = Json::parse(R"({"tags":["a",3]})");
+  JsonFields f(j, "body");
+  f.OptionalStringArray("tags");
+  EXPECT_THAT(f.Finish(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tags[1]")));
+}
+
+}  // namespace
+}  // namespace lepton

@@ -1,0 +1,66 @@
+// `lepton`: the platform's one binary. Dispatches to the subcommands in commands.h.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "lepton/cli/commands.h"
+
+namespace lepton::cli {
+
+int Fail(const std::string& message, int code) {
+  std::cerr << "lepton: error: " << message << std::endl;
+  return code;
+}
+
+namespace {
+
+constexpr char kHelp[] = R"(usage: lepton COMMAND [ARGS…]
+
+Lepton, an enterprise AI platform in one binary.
+
+Commands:
+  server     run the platform (REST API, health, OpenAPI)
+  login      store a server URL and token for the commands below
+  logout     forget them
+  whoami     the signed-in user and its grants
+  user       list, show, create, disable, enable, delete users
+  token      list, create, revoke API tokens
+  grant      list, add, revoke a user's roles over scopes
+  roles      the roles and what each may do
+  audit      list the audit log, verify its hash chain
+  version    print the version
+
+Run 'lepton COMMAND --help' for a command's flags.
+)";
+
+}  // namespace
+}  // namespace lepton::cli
+
+int main(int argc, char** argv) {
+  using namespace lepton::cli;
+  if (argc < 2) {
+    std::cerr << kHelp;
+    return 2;
+  }
+  const std::string command = argv[1];
+  const Argv args(argv + 2, argv + argc);
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kHelp;
+    return 0;
+  }
+  if (command == "version" || command == "--version") {
+    std::cout << "lepton 0.1.0\n";
+    return 0;
+  }
+  if (command == "server") return RunServer(args);
+  if (command == "login") return RunLogin(args);
+  if (command == "logout") return RunLogout(args);
+  if (command == "whoami") return RunWhoami(args);
+  if (command == "user") return RunUser(args);
+  if (command == "token") return RunToken(args);
+  if (command == "grant") return RunGrant(args);
+  if (command == "roles") return RunRoles(args);
+  if (command == "audit") return RunAudit(args);
+  return Fail("unknown command '" + command + "' (see lepton --help)", 2);
+}

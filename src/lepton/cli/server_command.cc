@@ -1,0 +1,143 @@
+// `lepton server`: the composition root. Loads the configuration, opens the metadata store,
+// bootstraps the admin user, wires the API and serves until SIGTERM or SIGINT.
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "lepton/base/strings.h"
+#include "lepton/api/api_service.h"
+#include "lepton/api/http_server.h"
+#include "lepton/auth/audit_log.h"
+#include "lepton/auth/auth_service.h"
+#include "lepton/base/clock.h"
+#include "lepton/base/config.h"
+#include "lepton/base/files.h"
+#include "lepton/base/logging.h"
+#include "lepton/cli/args.h"
+#include "lepton/cli/commands.h"
+#include "lepton/cli/store_url.h"
+#include "lepton/store/meta_store.h"
+
+namespace lepton::cli {
+namespace {
+
+constexpr char kServerHelp[] = R"(usage: lepton server [--home DIR] [--listen HOST:PORT] [--store URL] [settings…]
+
+Runs the Lepton platform: the REST API under /api/v1/, health at /healthz and /readyz, and the
+API description at /openapi.json. On first start it creates the user 'admin' and writes its
+token to <home>/admin.token (mode 0600).
+
+  --home DIR             LEPTON_HOME: metadata, lake, models, logs (default ./lepton-home)
+  --listen HOST:PORT     address to serve on (default 127.0.0.1:8080; port 0 picks a free one
+                         and the chosen port is printed)
+  --store URL            metadata store: sqlite (default, <home>/meta.db), sqlite:PATH, or
+                         postgresql://user@host:port/db
+  --config FILE          settings file (default <home>/lepton.yaml when it exists)
+  --io-threads N         HTTP I/O threads (default: one per core)
+  --max-body-bytes N     larger request bodies get 413 (default 67108864)
+  --read-timeout-ms N    a request must arrive within this (default 30000)
+  --idle-timeout-ms N    idle keep-alive connections are closed after this (default 60000)
+  --shutdown-timeout-ms N  in-flight requests get this long after SIGTERM (default 10000)
+  --access-log BOOL      one log line per request (default true)
+  --log-level LEVEL      debug, info, warning, error (default info)
+  --log-format FORMAT    text or json (default text)
+
+Every setting can also come from LEPTON_<NAME> (e.g. LEPTON_LISTEN) or lepton.yaml; flags win
+over the environment, which wins over the file. See docs/configuration.md.
+)";
+
+}  // namespace
+
+int RunServer(const Argv& argv) {
+  std::set<std::string> known = {"config", "help"};
+  for (const std::string& k : ConfigKeys()) {
+    std::string flag = k;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    known.insert(flag);
+  }
+  auto args = ParseArgs(argv, {"help"}, known);
+  if (!args.ok()) return Fail(std::string(args.status().message()), 2);
+  if (args->Has("help")) {
+    std::cout << kServerHelp;
+    return 0;
+  }
+  if (!args->positional.empty()) return Fail("lepton server takes no arguments (see --help)", 2);
+  auto config = LoadConfig(args->flags, ProcessEnvironment());
+  if (!config.ok()) return Fail(std::string(config.status().message()), 2);
+  SetLogLevel(config->log_level);
+  SetLogFormat(config->log_format);
+
+  if (absl::Status s = MakeDirs(config->home, 0700); !s.ok()) return Fail(std::string(s.message()));
+  auto store = store::OpenMetaStore(StoreUrl(*config));
+  if (!store.ok()) return Fail(lepton::StrCat("opening metadata store: ", store.status().message()));
+
+  Clock& clock = Clock::System();
+  auth::AuthService auth_service(**store, clock);
+  auth::AuditLog audit(**store, clock);
+  const std::string token_path = config->home + "/admin.token";
+  auto bootstrap = auth_service.Bootstrap();
+  if (!bootstrap.ok()) return Fail(lepton::StrCat("bootstrap: ", bootstrap.status().message()));
+  if (bootstrap->has_value()) {
+    if (absl::Status s = WriteFileAtomically(token_path, (*bootstrap)->secret + "\n", 0600);
+        !s.ok()) {
+      return Fail(lepton::StrCat("writing admin token: ", s.message()));
+    }
+    auto appended = audit.Append({.actor = "bootstrap", .action = "user.create",
+                                  .resource = "user admin", .outcome = "ok",
+                                  .request_id = "-", .detail = "first start: admin and token"});
+    if (!appended.ok()) return Fail(std::string(appended.status().message()));
+  }
+
+  api::ApiService service(**store, auth_service, audit, clock,
+                          {.access_log = config->access_log, .version = "0.1.0"});
+  const auto colon = config->listen.rfind(':');
+  api::HttpServerOptions http;
+  http.host = config->listen.substr(0, colon);
+  if (http.host == "localhost") http.host = "127.0.0.1";
+  if (http.host.size() > 2 && http.host.front() == '[') http.host = http.host.substr(1, http.host.size() - 2);
+  http.port = std::stoi(config->listen.substr(colon + 1));
+  http.io_threads = config->io_threads;
+  http.max_body_bytes = static_cast<uint64_t>(config->max_body_bytes);
+  http.read_timeout = absl::Milliseconds(config->read_timeout_ms);
+  http.idle_timeout = absl::Milliseconds(config->idle_timeout_ms);
+
+  // Block the stop signals before any thread starts, so that only `sigwait` below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto server = api::HttpServer::Start(
+      http, [&service](const api::HttpRequest& r) { return service.Handle(r); });
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  const std::string url = lepton::StrCat(
+      "http://", http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host,
+      ":", (*server)->port());
+  std::cout << "Lepton 0.1.0 listening on " << url << "\n"
+            << "  API:          " << url << "/api/v1/   (described at " << url << "/openapi.json)\n"
+            << "  health:       " << url << "/healthz   " << url << "/readyz\n"
+            << "  home:         " << config->home << "\n"
+            << "  admin token:  " << token_path
+            << (bootstrap->has_value() ? "  (created now)" : "") << "\n"
+            << "  sign in:      lepton login --server " << url << " --token-file " << token_path
+            << std::endl;
+  Log(LogLevel::kInfo, "server started", {{"url", url}, {"store", (*store)->dialect() == store::Dialect::kSqlite ? "sqlite" : "postgresql"}});
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  Log(LogLevel::kInfo, "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                         {"deadline_ms", config->shutdown_timeout_ms}});
+  const bool clean = (*server)->Shutdown(absl::Milliseconds(config->shutdown_timeout_ms));
+  Log(clean ? LogLevel::kInfo : LogLevel::kWarning, "stopped",
+      {{"clean", clean ? "true" : "false"}, {"requests", (*server)->requests_served()}});
+  return 0;
+}
+
+}  // namespace lepton::cli

@@ -37,6 +37,32 @@ std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
 
 class Session;
 
+void ConfigureParser(http::request_parser<http::string_body>& parser,
+                     const HttpServerOptions& options) {
+  parser.header_limit(options.header_limit_bytes);
+  parser.body_limit(options.max_body_bytes);
+}
+
+// Moves a parsed Beast request into our plain value. False when the target is not an
+// origin-form path (the caller answers 400).
+bool ToHttpRequest(http::request<http::string_body>& req, HttpRequest* out) {
+  out->method = std::string(ToStd(req.method_string()));
+  out->target = std::string(ToStd(req.target()));
+  out->headers.clear();
+  for (const auto& field : req) {
+    out->headers.emplace_back(AsciiLower(ToStd(field.name_string())),
+                              std::string(ToStd(field.value())));
+  }
+  out->body = std::move(req.body());
+  return ParseTarget(out->target, &out->path, &out->query);
+}
+
+int StatusForParseError(beast::error_code ec) {
+  if (ec == http::error::header_limit) return 431;
+  if (ec == http::error::body_limit) return 413;
+  return 400;
+}
+
 // One I/O thread with its io_context and the sessions it owns. Sessions are touched only from
 // this thread, so the set needs no lock.
 // Members are destroyed in reverse order: the io_context goes first, and the pending handlers it
@@ -71,6 +97,10 @@ class HttpServer::Impl {
   HttpServerOptions options_;
   HttpHandler handler_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  // The acceptor has a thread of its own, so that handlers blocking the I/O threads never delay
+  // accepting or, at shutdown, closing the listening socket.
+  net::io_context accept_ioc_{1};
+  std::thread accept_thread_;
   std::optional<tcp::acceptor> acceptor_;
   size_t next_worker_ = 0;
   std::atomic<bool> draining_{false};
@@ -111,8 +141,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_.draining()) return Close();
     busy_ = false;
     parser_.emplace();
-    parser_->header_limit(server_.options().header_limit_bytes);
-    parser_->body_limit(server_.options().max_body_bytes);
+    ConfigureParser(*parser_, server_.options());
     stream_.expires_after(ToChrono(first_ ? server_.options().read_timeout
                                           : server_.options().idle_timeout));
     first_ = false;
@@ -154,10 +183,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     if (ec == beast::error::timeout) {
-      // Nothing was sent on a kept-alive connection: close quietly. Part of a request: 408.
-      if (!busy_ && buffer_.size() == 0) return Close();
-      return SendErrorAndClose(408, absl::StatusCode::kDeadlineExceeded,
-                               "request not received in time");
+      // The stream has already closed the socket (that is how tcp_stream times out), so a
+      // slow or idle client is disconnected without a 408.
+      return Close();
     }
     if (ec == http::error::header_limit) {
       return SendErrorAndClose(431, absl::StatusCode::kInvalidArgument,
@@ -176,16 +204,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRequest() {
     auto& req = parser_->get();
     HttpRequest request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
     request.remote = remote_;
-    for (const auto& field : req) {
-      request.headers.emplace_back(AsciiLower(ToStd(field.name_string())),
-                                   std::string(field.value()));
-    }
-    request.body = std::move(req.body());
     HttpResponse response;
-    if (!ParseTarget(request.target, &request.path, &request.query)) {
+    if (!ToHttpRequest(req, &request)) {
       response = ErrorResponse(400, absl::StatusCode::kInvalidArgument,
                                "malformed request target: expected an absolute path");
     } else {
@@ -254,7 +275,7 @@ absl::Status HttpServer::Impl::Listen() {
   threads = std::max(1, threads);
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
   tcp::endpoint endpoint(address, static_cast<unsigned short>(options_.port));
-  acceptor_.emplace(workers_[0]->ioc);
+  acceptor_.emplace(accept_ioc_);
   acceptor_->open(endpoint.protocol(), ec);
   if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_->bind(endpoint, ec);
@@ -269,6 +290,10 @@ absl::Status HttpServer::Impl::Listen() {
 
 void HttpServer::Impl::Run() {
   Accept();
+  accept_thread_ = std::thread([this] {
+    auto guard = net::make_work_guard(accept_ioc_);
+    accept_ioc_.run();
+  });
   for (auto& w : workers_) {
     Worker* worker = w.get();
     worker->thread = std::thread([worker] {
@@ -300,7 +325,7 @@ bool HttpServer::Impl::Shutdown(absl::Duration deadline) {
   shut_down_ = true;
   draining_.store(true, std::memory_order_release);
   std::promise<void> acceptor_closed;
-  net::post(workers_[0]->ioc, [this, &acceptor_closed] {
+  net::post(accept_ioc_, [this, &acceptor_closed] {
     beast::error_code ec;
     acceptor_->close(ec);
     acceptor_closed.set_value();
@@ -321,6 +346,8 @@ bool HttpServer::Impl::Shutdown(absl::Duration deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   all_closed_ = open_connections.load() == 0;
+  accept_ioc_.stop();
+  if (accept_thread_.joinable()) accept_thread_.join();
   for (auto& w : workers_) w->ioc.stop();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
@@ -328,6 +355,21 @@ bool HttpServer::Impl::Shutdown(absl::Duration deadline) {
   // Sessions still alive were cut by the deadline; their handlers die with the io_contexts.
   for (auto& w : workers_) w->sessions.clear();
   return all_closed_;
+}
+
+int ParseRawRequest(std::string_view raw, const HttpServerOptions& options, HttpRequest* out) {
+  http::request_parser<http::string_body> parser;
+  ConfigureParser(parser, options);
+  parser.eager(true);
+  beast::error_code ec;
+  const size_t used = parser.put(net::buffer(raw.data(), raw.size()), ec);
+  if (!ec && !parser.is_done()) {
+    // A body without a length ends with the input (as when the peer half-closes).
+    parser.put_eof(ec);
+  }
+  if (ec) return StatusForParseError(ec);
+  if (used > raw.size() || !parser.is_done()) return 400;
+  return ToHttpRequest(parser.get(), out) ? 0 : 400;
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -32,6 +32,12 @@ struct HttpServerOptions {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// Parses one complete HTTP/1.1 request held in `raw` exactly as the server's connections do
+// (same parser, same limits, same header and target handling) into `out`. Returns 0 on success,
+// otherwise the HTTP status the server would answer with (400, 413, 431). Used by the fuzzer and
+// the tests; the server itself parses incrementally from the socket.
+int ParseRawRequest(std::string_view raw, const HttpServerOptions& options, HttpRequest* out);
+
 class HttpServer {
  public:
   // Binds and starts serving. InvalidArgument for a host that is not an IP address;

@@ -123,7 +123,7 @@ TEST_P(AuditLogTest, ConcurrentAppendsKeepOneChain) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, AuditLogTest,
                          ::testing::ValuesIn(store::testing::TestStoreKinds()),
-                         [](const auto& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace
 }  // namespace lepton::auth

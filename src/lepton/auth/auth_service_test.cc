@@ -136,7 +136,7 @@ TEST_P(AuthServiceTest, TtlIsValidated) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, AuthServiceTest,
                          ::testing::ValuesIn(store::testing::TestStoreKinds()),
-                         [](const auto& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace
 }  // namespace lepton::auth

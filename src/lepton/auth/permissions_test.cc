@@ -66,7 +66,9 @@ TEST(RolesTest, MatrixMatchesDocumentation) {
   for (Role r : AllRoles()) EXPECT_TRUE(RoleAllows(r, Action::kRead)) << RoleName(r);
   for (Action a : AllActions()) EXPECT_TRUE(RoleAllows(Role::kAdmin, a)) << ActionName(a);
   for (Action a : AllActions()) {
-    if (a != Action::kRead) EXPECT_FALSE(RoleAllows(Role::kViewer, a)) << ActionName(a);
+    if (a != Action::kRead) {
+      EXPECT_FALSE(RoleAllows(Role::kViewer, a)) << ActionName(a);
+    }
   }
 }
 

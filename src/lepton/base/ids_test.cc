@@ -16,7 +16,9 @@ TEST(IdsTest, IdsAreUniqueUrlSafeAndTimeOrdered) {
     EXPECT_EQ(id.find_first_not_of("0123456789ABCDEFGHJKMNPQRSTVWXYZ"), std::string::npos);
     EXPECT_TRUE(seen.insert(id).second);
     // The time prefix (first 10 characters) never goes backwards.
-    if (!prev.empty()) EXPECT_LE(prev.substr(0, 10), id.substr(0, 10));
+    if (!prev.empty()) {
+      EXPECT_LE(prev.substr(0, 10), id.substr(0, 10));
+    }
     prev = id;
   }
 }

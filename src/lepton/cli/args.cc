@@ -1,10 +1,18 @@
 #include "lepton/cli/args.h"
 
+#include <iostream>
+
 #include "lepton/base/strings.h"
+#include "lepton/cli/commands.h"
 
 #include "absl/strings/str_cat.h"
 
 namespace lepton::cli {
+
+int Fail(const std::string& message, int code) {
+  std::cerr << "lepton: error: " << message << std::endl;
+  return code;
+}
 
 std::optional<std::string> Args::Flag(const std::string& name) const {
   auto it = flags.find(name);

@@ -7,12 +7,6 @@
 #include "lepton/cli/commands.h"
 
 namespace lepton::cli {
-
-int Fail(const std::string& message, int code) {
-  std::cerr << "lepton: error: " << message << std::endl;
-  return code;
-}
-
 namespace {
 
 constexpr char kHelp[] = R"(usage: lepton COMMAND [ARGS…]

@@ -2,9 +2,8 @@
 
 #include <utility>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "lepton/base/status.h"
+#include "lepton/base/strings.h"
 #include "lepton/store/migrations.h"
 #include "lepton/store/postgres/postgres_meta_store.h"
 #include "lepton/store/sqlite/sqlite_meta_store.h"
@@ -51,21 +50,21 @@ absl::StatusOr<int64_t> MetaStore::SchemaVersion() {
 
 absl::StatusOr<std::unique_ptr<MetaStore>> OpenMetaStore(const std::string& url) {
   std::unique_ptr<MetaStore> store;
-  if (absl::StartsWith(url, "sqlite:")) {
+  if (url.starts_with("sqlite:")) {
     std::string path = url.substr(std::string_view("sqlite:").size());
     // Accept the URL spelling "sqlite:///abs/path" as well as "sqlite:/abs/path".
-    if (absl::StartsWith(path, "//")) path = path.substr(2);
+    if (path.starts_with("//")) path = path.substr(2);
     if (path.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("metadata store url \"", url, "\" names no file"));
+          lepton::StrCat("metadata store url \"", url, "\" names no file"));
     }
     LEPTON_ASSIGN_OR_RETURN(store, SqliteMetaStore::Open(path));
-  } else if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
+  } else if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     LEPTON_ASSIGN_OR_RETURN(store, PostgresMetaStore::Open(url));
   } else {
     // Only the scheme is echoed: the rest of the URL may hold a password.
     const std::string scheme = url.substr(0, url.find(':'));
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::InvalidArgumentError(lepton::StrCat(
         "metadata store url has unknown scheme \"", scheme,
         "\"; want \"sqlite:/path/meta.db\" or \"postgresql://user@host:port/db\""));
   }

@@ -474,7 +474,7 @@ TEST_P(MetaStoreTest, BadSqlIsAnErrorAndStoreStaysUsable) {
   }),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_OK(store_->Ping());
-  LEPTON_ASSERT_OK_AND_ASSIGN(ResultSet rows, store_->Query("SELECT 1"));
+  LEPTON_ASSERT_OK_AND_ASSIGN(ResultSet rows, store_->Query("SELECT 1;"));
   EXPECT_EQ(rows.rows[0].Int(0), 1);
 }
 

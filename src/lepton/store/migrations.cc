@@ -4,16 +4,17 @@
 #include <set>
 #include <string_view>
 
-#include "absl/strings/str_cat.h"
 #include "lepton/base/clock.h"
 #include "lepton/base/logging.h"
 #include "lepton/base/status.h"
+#include "lepton/base/strings.h"
 
 namespace lepton::store {
 namespace {
 
-// Serializes migrations across processes sharing one PostgreSQL database ("LEPTONMG").
-constexpr std::string_view kPostgresLockSql = "SELECT pg_advisory_xact_lock(5495563186626037575)";
+// Serializes migrations across processes sharing one PostgreSQL database (the key is the
+// bytes "LEPTONMG" as a big-endian integer).
+constexpr std::string_view kPostgresLockSql = "SELECT pg_advisory_xact_lock(5495887243313564999)";
 
 constexpr std::string_view kCreateTableSql =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -87,12 +88,14 @@ absl::Status ApplyOne(MetaStore& store, const Migration& migration) {
     }
     LEPTON_RETURN_IF_ERROR(
         session.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                     {migration.version, migration.name, lepton::FormatTimestamp(Clock::System().Now())}));
+                     {migration.version, migration.name,
+                      lepton::FormatTimestamp(Clock::System().Now())}));
     applied_now = true;
     return absl::OkStatus();
   });
   if (!status.ok()) {
-    return Annotate(status, absl::StrCat("migration ", migration.version, " (", migration.name, ")"));
+    return Annotate(status,
+                    lepton::StrCat("migration ", migration.version, " (", migration.name, ")"));
   }
   if (applied_now) {
     Log(LogLevel::kInfo, "store: applied migration",
@@ -106,7 +109,7 @@ absl::Status ApplyOne(MetaStore& store, const Migration& migration) {
 absl::Status ApplyMigrations(MetaStore& store, const std::vector<Migration>& migrations) {
   for (size_t i = 1; i < migrations.size(); ++i) {
     if (migrations[i].version <= migrations[i - 1].version) {
-      return absl::InternalError(absl::StrCat("migration versions not ascending at ",
+      return absl::InternalError(lepton::StrCat("migration versions not ascending at ",
                                               migrations[i].version));
     }
   }
@@ -126,7 +129,7 @@ absl::Status ApplyMigrations(MetaStore& store, const std::vector<Migration>& mig
   });
   if (!prepared.ok()) return Annotate(prepared, "reading schema_migrations");
   if (current > newest_known) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return absl::FailedPreconditionError(lepton::StrCat(
         "database schema version ", current, " is newer than the newest this binary knows (",
         newest_known, "); a newer lepton migrated it: upgrade this binary"));
   }

@@ -8,11 +8,10 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "lepton/base/logging.h"
 #include "lepton/base/status.h"
+#include "lepton/base/strings.h"
 
 namespace lepton::store {
 namespace {
@@ -35,12 +34,13 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
-// Debian 12's Abseil has its own `absl::string_view`, distinct from `std::string_view`.
+// Debian 12's Abseil has its own `absl::string_view`, distinct from `std::string_view`: the
+// translation cache's heterogeneous lookup needs the former.
 absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-absl::string_view Abbreviate(std::string_view sql) {
+std::string_view Abbreviate(std::string_view sql) {
   constexpr size_t kMax = 300;
-  return AsAbsl(sql.size() <= kMax ? sql : sql.substr(0, kMax));
+  return sql.size() <= kMax ? sql : sql.substr(0, kMax);
 }
 
 // Rewrites `?` to `$1..$n` outside '…' strings, "…" identifiers and comments.
@@ -68,7 +68,7 @@ Translation TranslatePlaceholders(std::string_view sql) {
       size_t end = sql.find("*/", i + 2);
       copy_until(end == std::string_view::npos ? sql.size() : end + 2);
     } else if (c == '?') {
-      absl::StrAppend(&out.sql, "$", ++out.num_params);
+      lepton::StrAppend(&out.sql, "$", ++out.num_params);
       ++i;
     } else {
       out.sql.push_back(c);
@@ -116,7 +116,7 @@ Value ParseValue(Oid type, std::string_view text) {
       return static_cast<int64_t>(text == "t" ? 1 : 0);
     case kByteaOid:
       // Hex output format (the default since PostgreSQL 9.0): "\x" then two digits a byte.
-      if (absl::StartsWith(AsAbsl(text), "\\x") && text.size() % 2 == 0) {
+      if (text.starts_with("\\x") && text.size() % 2 == 0) {
         std::string bytes;
         bytes.reserve(text.size() / 2 - 1);
         for (size_t i = 2; i < text.size(); i += 2) {
@@ -134,36 +134,36 @@ Value ParseValue(Oid type, std::string_view text) {
 }
 
 absl::Status ConnectionError(PGconn* conn, std::string_view context) {
-  return absl::UnavailableError(absl::StrCat(
-      "postgres: ", AsAbsl(context), ": ", absl::StripAsciiWhitespace(PQerrorMessage(conn))));
+  return absl::UnavailableError(lepton::StrCat(
+      "postgres: ", context, ": ", StripWhitespace(PQerrorMessage(conn))));
 }
 
 absl::Status ResultError(PGconn* conn, const PGresult* result, std::string_view sql) {
   if (result == nullptr || PQstatus(conn) == CONNECTION_BAD) {
     return absl::UnavailableError(
-        absl::StrCat("postgres: connection lost: ", absl::StripAsciiWhitespace(PQerrorMessage(conn)),
+        lepton::StrCat("postgres: connection lost: ", StripWhitespace(PQerrorMessage(conn)),
                      " (in `", Abbreviate(sql), "`)"));
   }
   const char* state_field = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-  const absl::string_view state = state_field != nullptr ? state_field : "";
+  const std::string_view state = state_field != nullptr ? state_field : "";
   const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
   const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
-  std::string message = absl::StrCat(
+  std::string message = lepton::StrCat(
       "postgres: ",
-      primary != nullptr ? absl::string_view(primary)
-                         : absl::StripAsciiWhitespace(PQresultErrorMessage(result)),
-      detail != nullptr ? absl::StrCat(" (", detail, ")") : "", " [sqlstate ", state, "] (in `",
+      primary != nullptr ? std::string_view(primary)
+                         : StripWhitespace(PQresultErrorMessage(result)),
+      detail != nullptr ? lepton::StrCat(" (", detail, ")") : "", " [sqlstate ", state, "] (in `",
       Abbreviate(sql), "`)");
   if (state == "23505") return absl::AlreadyExistsError(message);
   if (state == "23503" || state == "23514" || state == "23502") {
     return absl::FailedPreconditionError(message);
   }
   if (state == "40001" || state == "40P01") return absl::AbortedError(message);
-  if (absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
+  if (state.starts_with("08") || state == "57P01" || state == "57P02" ||
       state == "57P03") {
     return absl::UnavailableError(message);
   }
-  if (absl::StartsWith(state, "42") || absl::StartsWith(state, "22")) {
+  if (state.starts_with("42") || state.starts_with("22")) {
     return absl::InvalidArgumentError(message);
   }
   return absl::InternalError(message);
@@ -171,7 +171,7 @@ absl::Status ResultError(PGconn* conn, const PGresult* result, std::string_view 
 
 void LogNotice(void* /*arg*/, const char* message) {
   Log(LogLevel::kWarning, "postgres notice",
-      {{"message", absl::StripAsciiWhitespace(message)}});
+      {{"message", StripWhitespace(message)}});
 }
 
 }  // namespace
@@ -226,7 +226,7 @@ class PostgresMetaStore::Connection {
     }
     const Translation& translation = it->second;
     if (translation.num_params != static_cast<int>(params.size())) {
-      return absl::InvalidArgumentError(absl::StrCat(
+      return absl::InvalidArgumentError(lepton::StrCat(
           "postgres: statement takes ", translation.num_params, " parameters, got ",
           params.size(), " (in `", Abbreviate(sql), "`)"));
     }
@@ -236,7 +236,7 @@ class PostgresMetaStore::Connection {
     std::vector<Oid> types(n, 0);  // 0: the server infers the type from context.
     for (size_t i = 0; i < n; ++i) {
       if (const auto* v = std::get_if<int64_t>(&params[i])) {
-        formatted[i] = absl::StrCat(*v);
+        formatted[i] = lepton::StrCat(*v);
         values[i] = formatted[i].c_str();
         types[i] = kInt8Oid;
       } else if (const auto* d = std::get_if<double>(&params[i])) {
@@ -279,7 +279,7 @@ class PostgresMetaStore::Connection {
  private:
   static int64_t ChangedRows(PGresult* res) {
     // A SELECT's tag counts the rows it returned, which SQLite does not report as changes.
-    if (absl::StartsWith(PQcmdStatus(res), "SELECT")) return 0;
+    if (std::string_view(PQcmdStatus(res)).starts_with("SELECT")) return 0;
     std::string_view tuples = PQcmdTuples(res);
     int64_t n = 0;
     std::from_chars(tuples.data(), tuples.data() + tuples.size(), n);
@@ -346,7 +346,7 @@ absl::StatusOr<std::unique_ptr<PostgresMetaStore>> PostgresMetaStore::Open(
     const std::string& url, int max_connections) {
   if (max_connections < 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("postgres store needs at least one connection, got ", max_connections));
+        lepton::StrCat("postgres store needs at least one connection, got ", max_connections));
   }
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
@@ -354,7 +354,7 @@ absl::StatusOr<std::unique_ptr<PostgresMetaStore>> PostgresMetaStore::Open(
     std::string message = error != nullptr ? error : "out of memory";
     PQfreemem(error);
     return absl::InvalidArgumentError(
-        absl::StrCat("postgres: bad connection url: ", absl::StripAsciiWhitespace(message)));
+        lepton::StrCat("postgres: bad connection url: ", StripWhitespace(message)));
   }
   PQconninfoFree(options);
   std::unique_ptr<PostgresMetaStore> store(new PostgresMetaStore(url, max_connections));
@@ -372,8 +372,8 @@ absl::StatusOr<std::unique_ptr<PostgresMetaStore::Connection>> PostgresMetaStore
   while (true) {
     std::unique_ptr<Connection> connection;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &PostgresMetaStore::CanAcquire));
+      std::unique_lock<std::mutex> lock(mu_);
+      released_.wait(lock, [this] { return CanAcquire(); });
       if (idle_.empty()) {
         ++open_connections_;
         break;
@@ -384,13 +384,15 @@ absl::StatusOr<std::unique_ptr<PostgresMetaStore::Connection>> PostgresMetaStore
     if (connection->Healthy()) return connection;
     // Broken while idle (e.g. the server restarted): drop it and look again.
     connection.reset();
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     --open_connections_;
+    released_.notify_one();
   }
   absl::StatusOr<std::unique_ptr<Connection>> connection = Connection::Open(url_);
   if (!connection.ok()) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     --open_connections_;
+    released_.notify_one();
   }
   return connection;
 }
@@ -398,12 +400,14 @@ absl::StatusOr<std::unique_ptr<PostgresMetaStore::Connection>> PostgresMetaStore
 void PostgresMetaStore::Release(std::unique_ptr<Connection> connection) {
   if (!connection->Healthy()) {
     connection.reset();
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     --open_connections_;
+    released_.notify_one();
     return;
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   idle_.push_back(std::move(connection));
+  released_.notify_one();
 }
 
 absl::StatusOr<int64_t> PostgresMetaStore::Exec(std::string_view sql,
@@ -442,7 +446,7 @@ absl::Status PostgresMetaStore::Transaction(const std::function<absl::Status(Sql
         if (!tag.ok()) {
           status = tag.status();
         } else if (*tag != "COMMIT") {
-          status = absl::InternalError(absl::StrCat("postgres: COMMIT answered ", *tag));
+          status = absl::InternalError(lepton::StrCat("postgres: COMMIT answered ", *tag));
         }
       }
       if (!status.ok() && connection->InTransaction()) {

@@ -16,16 +16,16 @@
 // `OpenMetaStore` (which applies migrations); `Open` here is for code that must not migrate
 // (e.g. an administrative connection that creates databases).
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "lepton/store/meta_store.h"
 
 namespace lepton::store {
@@ -70,16 +70,19 @@ class PostgresMetaStore final : public MetaStore {
 
   // Hands out a healthy idle connection, connecting when fewer than `max_connections_` exist,
   // and otherwise waits for one to be released. Unavailable when connecting fails.
-  absl::StatusOr<std::unique_ptr<Connection>> Acquire() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::unique_ptr<Connection>> Acquire();
   // Returns `connection` to the pool, or closes it when it is broken or mid-transaction.
-  void Release(std::unique_ptr<Connection> connection) ABSL_LOCKS_EXCLUDED(mu_);
-  bool CanAcquire() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Release(std::unique_ptr<Connection> connection);
+  bool CanAcquire() const;  // Requires `mu_`.
 
   const std::string url_;
   const int max_connections_;
-  absl::Mutex mu_;
-  std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
-  int open_connections_ ABSL_GUARDED_BY(mu_) = 0;
+  // A std::mutex rather than absl::Mutex: Debian's Abseil is not built with TSan, so TSan
+  // cannot see absl::Mutex's synchronization and reports false races.
+  std::mutex mu_;
+  std::condition_variable released_;  // Signalled when a connection goes idle or is closed.
+  std::vector<std::unique_ptr<Connection>> idle_;  // Guarded by `mu_`.
+  int open_connections_ = 0;                       // Guarded by `mu_`; idle or in use.
 };
 
 }  // namespace lepton::store

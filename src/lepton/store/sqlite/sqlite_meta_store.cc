@@ -5,10 +5,10 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "lepton/base/files.h"
 #include "lepton/base/status.h"
+#include "lepton/base/strings.h"
 
 namespace lepton::store {
 namespace {
@@ -18,16 +18,17 @@ constexpr int kBusyTimeoutMs = 5000;
 // meant to be constant strings, so this only trips on code that splices values into SQL.
 constexpr size_t kMaxCachedStatements = 512;
 
-// Debian 12's Abseil has its own `absl::string_view`, distinct from `std::string_view`.
+// Debian 12's Abseil has its own `absl::string_view`, distinct from `std::string_view`: the
+// statement cache's heterogeneous lookup needs the former.
 absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-absl::string_view Abbreviate(std::string_view sql) {
+std::string_view Abbreviate(std::string_view sql) {
   constexpr size_t kMax = 300;
-  return AsAbsl(sql.size() <= kMax ? sql : sql.substr(0, kMax));
+  return sql.size() <= kMax ? sql : sql.substr(0, kMax);
 }
 
 absl::Status SqliteError(int code, std::string_view message, std::string_view sql) {
-  std::string text = absl::StrCat("sqlite: ", AsAbsl(message), " (in `", Abbreviate(sql), "`)");
+  std::string text = lepton::StrCat("sqlite: ", message, " (in `", Abbreviate(sql), "`)");
   switch (code) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
@@ -72,7 +73,7 @@ class SqliteMetaStore::Connection {
     if (rc != SQLITE_OK) {
       std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
       sqlite3_close_v2(db);
-      return absl::UnavailableError(absl::StrCat("opening sqlite database ", path, ": ", message));
+      return absl::UnavailableError(lepton::StrCat("opening sqlite database ", path, ": ", message));
     }
     auto connection = std::make_unique<Connection>(db);
     sqlite3_extended_result_codes(db, 1);
@@ -85,7 +86,7 @@ class SqliteMetaStore::Connection {
       if (rc != SQLITE_OK) {
         absl::Status status = SqliteError(rc, error != nullptr ? error : sqlite3_errstr(rc), pragma);
         sqlite3_free(error);
-        return Annotate(status, absl::StrCat("configuring sqlite database ", path));
+        return Annotate(status, lepton::StrCat("configuring sqlite database ", path));
       }
     }
     return connection;
@@ -98,7 +99,7 @@ class SqliteMetaStore::Connection {
     if (stmt == nullptr) return 0;  // Only blanks and comments.
     const int want = sqlite3_bind_parameter_count(stmt);
     if (want != static_cast<int>(params.size())) {
-      return absl::InvalidArgumentError(absl::StrCat("sqlite: statement takes ", want,
+      return absl::InvalidArgumentError(lepton::StrCat("sqlite: statement takes ", want,
                                                      " parameters, got ", params.size(),
                                                      " (in `", Abbreviate(sql), "`)"));
     }
@@ -190,10 +191,10 @@ class SqliteMetaStore::Connection {
     if (rc != SQLITE_OK) return SqliteError(rc, sqlite3_errmsg(db_), sql);
     std::string_view rest =
         tail == nullptr ? std::string_view() : sql.substr(tail - sql.data());
-    if (!absl::StripAsciiWhitespace(AsAbsl(rest)).empty()) {
+    if (!StripWhitespace(rest).empty()) {
       sqlite3_finalize(stmt);
       return absl::InvalidArgumentError(
-          absl::StrCat("sqlite: one statement per call (in `", Abbreviate(sql), "`)"));
+          lepton::StrCat("sqlite: one statement per call (in `", Abbreviate(sql), "`)"));
     }
     if (stmt != nullptr) cache_.emplace(std::string(sql), stmt);
     return stmt;
@@ -239,7 +240,7 @@ absl::StatusOr<std::unique_ptr<SqliteMetaStore>> SqliteMetaStore::Open(const std
                                                                        int max_connections) {
   if (max_connections < 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("sqlite store needs at least one connection, got ", max_connections));
+        lepton::StrCat("sqlite store needs at least one connection, got ", max_connections));
   }
   if (path.empty()) return absl::InvalidArgumentError("sqlite store needs a file path");
   if (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
@@ -259,8 +260,8 @@ bool SqliteMetaStore::CanAcquire() const {
 
 absl::StatusOr<std::unique_ptr<SqliteMetaStore::Connection>> SqliteMetaStore::Acquire() {
   {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(this, &SqliteMetaStore::CanAcquire));
+    std::unique_lock<std::mutex> lock(mu_);
+    released_.wait(lock, [this] { return CanAcquire(); });
     if (!idle_.empty()) {
       std::unique_ptr<Connection> connection = std::move(idle_.back());
       idle_.pop_back();
@@ -270,8 +271,9 @@ absl::StatusOr<std::unique_ptr<SqliteMetaStore::Connection>> SqliteMetaStore::Ac
   }
   absl::StatusOr<std::unique_ptr<Connection>> connection = Connection::Open(path_);
   if (!connection.ok()) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     --open_connections_;
+    released_.notify_one();
   }
   return connection;
 }
@@ -279,12 +281,14 @@ absl::StatusOr<std::unique_ptr<SqliteMetaStore::Connection>> SqliteMetaStore::Ac
 void SqliteMetaStore::Release(std::unique_ptr<Connection> connection) {
   if (!connection->Reusable()) {
     connection.reset();
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     --open_connections_;
+    released_.notify_one();
     return;
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   idle_.push_back(std::move(connection));
+  released_.notify_one();
 }
 
 absl::StatusOr<int64_t> SqliteMetaStore::Exec(std::string_view sql,

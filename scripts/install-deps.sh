@@ -13,7 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   postgresql
   nodejs npm
-  wrk python3 python3-fastapi python3-uvicorn
+  wrk jq python3 python3-fastapi python3-uvicorn python3-uvloop python3-httptools
 )
 
 SUDO=""

@@ -6,13 +6,13 @@
 #   DURATION=20 ROUNDS=5 OUT=/tmp bench/http/run.sh
 #
 # Env: DURATION (s per wrk run, 10), ROUNDS (3), WARMUP (s per warm-up run, 3), OUT (dir of
-# bench_http.json, /tmp), LEPTON (binary, build-lead/bin/lepton), THREADS (wrk -t, 2),
+# bench_http.json, /tmp), LEPTON (binary, build/bin/lepton), THREADS (wrk -t, 2),
 # CONNECTIONS (wrk -c, 64), KEEP_WORK=1 keeps the temp dir (logs, wrk outputs).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-LEPTON=${LEPTON:-$ROOT/build-lead/bin/lepton}
+LEPTON=${LEPTON:-$ROOT/build/bin/lepton}
 PY=/usr/bin/python3   # Debian's: it has python3-fastapi and python3-uvicorn (pyenv's may not)
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
@@ -27,7 +27,7 @@ SERVERS=(lepton fastapi)
 die() { echo "run.sh: FAIL: $*" >&2; exit 1; }
 log() { echo "== $*"; }
 
-[[ -x $LEPTON ]] || die "$LEPTON not found; build it: ninja -C $ROOT/build-lead lepton"
+[[ -x $LEPTON ]] || die "$LEPTON not found; build it: cmake --build $ROOT/build --target lepton"
 command -v wrk >/dev/null || die "wrk not installed (apt-get install wrk)"
 command -v curl >/dev/null || die "curl not installed"
 "$PY" -c 'import fastapi, uvicorn' 2>/dev/null ||

@@ -89,10 +89,14 @@ std::string Normalize(std::string_view key) {
   return AsciiLower(absl::StrReplaceAll(std::string(key), {{"-", "_"}}));
 }
 
+// `source` names where the value came from and, for flags and variables, the key itself
+// ("flag --listen", "environment LEPTON_LISTEN"); file sources are the path, so the key is added.
 absl::Status Apply(Config& c, const std::string& source, const std::string& key,
-                   const std::string& value) {
+                   const std::string& value, bool source_names_key) {
   for (const auto& [name, set] : Setters()) {
-    if (name == key) return Annotate(set(c, value), lepton::StrCat(source, ": ", key));
+    if (name == key) {
+      return Annotate(set(c, value), source_names_key ? source : lepton::StrCat(source, ": ", key));
+    }
   }
   return absl::InvalidArgumentError(lepton::StrCat(source, ": unknown setting '", key, "'"));
 }
@@ -172,14 +176,14 @@ absl::StatusOr<Config> LoadConfig(const std::map<std::string, std::string>& flag
   }
   if (explicit_file || PathExists(config_file)) {
     LEPTON_ASSIGN_OR_RETURN(auto file_settings, ReadYaml(config_file));
-    for (const auto& [k, v] : file_settings) LEPTON_RETURN_IF_ERROR(Apply(c, config_file, k, v));
+    for (const auto& [k, v] : file_settings) LEPTON_RETURN_IF_ERROR(Apply(c, config_file, k, v, false));
   }
   for (const auto& [k, v] : env_settings) {
     std::string name = "LEPTON_" + AsciiUpper(k);
-    LEPTON_RETURN_IF_ERROR(Apply(c, "environment " + name, k, v));
+    LEPTON_RETURN_IF_ERROR(Apply(c, "environment " + name, k, v, true));
   }
   for (const auto& [k, v] : flag_settings) {
-    LEPTON_RETURN_IF_ERROR(Apply(c, "flag --" + absl::StrReplaceAll(k, {{"_", "-"}}), k, v));
+    LEPTON_RETURN_IF_ERROR(Apply(c, "flag --" + absl::StrReplaceAll(k, {{"_", "-"}}), k, v, true));
   }
   return c;
 }

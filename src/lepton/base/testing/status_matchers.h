@@ -34,8 +34,12 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
 
 }  // namespace lepton::testing
 
-#define EXPECT_OK(expr) EXPECT_TRUE(::lepton::testing::GetStatus(expr).ok()) \
-    << ::lepton::testing::GetStatus(expr).ToString()
+#define EXPECT_OK(expr)                                                    \
+  do {                                                                     \
+    const auto& lepton_expect_status_ = (expr);                            \
+    EXPECT_TRUE(::lepton::testing::GetStatus(lepton_expect_status_).ok())  \
+        << ::lepton::testing::GetStatus(lepton_expect_status_).ToString(); \
+  } while (0)
 #define ASSERT_OK(expr)                                                  \
   do {                                                                   \
     const auto& lepton_assert_status_ = (expr);                          \

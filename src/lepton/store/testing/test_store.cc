@@ -5,9 +5,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "absl/strings/str_cat.h"
+#include "lepton/base/strings.h"
 #include "lepton/base/crypto.h"
 #include "lepton/base/status.h"
+#include "lepton/store/postgres/postgres_meta_store.h"
 
 namespace lepton::store::testing {
 namespace {
@@ -31,11 +32,11 @@ absl::StatusOr<std::string> FreshStoreUrl(const std::string& kind) {
   const std::string suffix = HexEncode(RandomBytes(6));
   if (kind == "sqlite") {
     const auto dir = std::filesystem::temp_directory_path() /
-                     absl::StrCat("lepton_test_", ::getpid(), "_", suffix);
+                     lepton::StrCat("lepton_test_", ::getpid(), "_", suffix);
     std::filesystem::create_directories(dir);
-    return absl::StrCat("sqlite:", (dir / "meta.db").string());
+    return lepton::StrCat("sqlite:", (dir / "meta.db").string());
   }
-  if (kind != "postgres") return absl::InvalidArgumentError(absl::StrCat("unknown kind ", kind));
+  if (kind != "postgres") return absl::InvalidArgumentError(lepton::StrCat("unknown kind ", kind));
   const std::string base = Env("LEPTON_TEST_POSTGRES_URL");
   if (base.empty()) {
     return absl::FailedPreconditionError(
@@ -46,12 +47,13 @@ absl::StatusOr<std::string> FreshStoreUrl(const std::string& kind) {
   const auto slash = base.find('/', base.find("://") + 3);
   if (slash == std::string::npos) return absl::InvalidArgumentError("postgres URL has no database");
   const auto query = base.find('?', slash);
-  const std::string db = absl::StrCat("lepton_t_", suffix);
+  const std::string db = lepton::StrCat("lepton_t_", suffix);
   {
-    LEPTON_ASSIGN_OR_RETURN(auto admin, OpenMetaStore(base));
-    LEPTON_RETURN_IF_ERROR(admin->Exec(absl::StrCat("CREATE DATABASE ", db)));
+    // Open without migrating: the server's own database stays untouched.
+    LEPTON_ASSIGN_OR_RETURN(auto admin, PostgresMetaStore::Open(base, 1));
+    LEPTON_RETURN_IF_ERROR(admin->Exec(lepton::StrCat("CREATE DATABASE ", db)));
   }
-  return absl::StrCat(base.substr(0, slash + 1), db,
+  return lepton::StrCat(base.substr(0, slash + 1), db,
                       query == std::string::npos ? "" : base.substr(query));
 }
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The run command: installs what is missing, builds `lepton`, and starts the platform on its
+# embedded defaults (SQLite metadata and a local home folder). Extra arguments go to
+# `lepton server` (see `lepton server --help`); LEPTON_HOME and LEPTON_LISTEN are honoured.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+BUILD_DIR=${BUILD_DIR:-build}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target lepton
+export LEPTON_HOME=${LEPTON_HOME:-$PWD/lepton-home}
+exec "$BUILD_DIR/bin/lepton" server "$@"

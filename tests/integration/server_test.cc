@@ -1,0 +1,305 @@
+// End-to-end tests of the `lepton` binary: a real server on port 0 against SQLite and
+// PostgreSQL, driven over HTTP and through the CLI, as a user would.
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "lepton/api/http_client.h"
+#include "lepton/base/files.h"
+#include "lepton/base/json.h"
+#include "lepton/base/strings.h"
+#include "lepton/base/testing/status_matchers.h"
+#include "lepton/store/meta_store.h"
+#include "lepton/store/testing/test_store.h"
+#include "process.h"
+
+namespace lepton {
+namespace {
+
+using ::lepton::testing::CliResult;
+using ::lepton::testing::RunLepton;
+using ::lepton::testing::ServerProcess;
+using ::testing::HasSubstr;
+
+class ServerTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           StrCat("lepton_it_", ::getpid(), "_", GetParam(), "_",
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    home_ = (dir_ / "home").string();
+    LEPTON_ASSERT_OK_AND_ASSIGN(store_url_, store::testing::FreshStoreUrl(GetParam()));
+    cli_env_ = {{"LEPTON_CLI_CONFIG", (dir_ / "cli-config").string()}};
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--home", home_, "--store", store_url_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<ServerProcess>(args);
+    ASSERT_FALSE(server_->url().empty()) << server_->startup_output();
+  }
+
+  std::string AdminToken() {
+    auto t = ReadFile(home_ + "/admin.token");
+    EXPECT_OK(t);
+    return t.ok() ? std::string(StripWhitespace(*t)) : "";
+  }
+
+  api::HttpResponse Http(const std::string& method, const std::string& target,
+                         const std::string& token = "", const std::string& body = "") {
+    auto client = api::HttpClient::Create(server_->url());
+    EXPECT_OK(client);
+    client->set_token(token);
+    auto r = client->Send(method, target, body);
+    EXPECT_OK(r);
+    return r.ok() ? *r : api::HttpResponse{.status = 0};
+  }
+
+  static Json Body(const api::HttpResponse& r) {
+    auto j = ParseJson(r.body);
+    EXPECT_TRUE(j.ok()) << r.body;
+    return j.ok() ? *j : Json();
+  }
+
+  CliResult Cli(std::vector<std::string> args, const std::string& input = "") {
+    return RunLepton(args, cli_env_, input);
+  }
+
+  std::filesystem::path dir_;
+  std::string home_;
+  std::string store_url_;
+  std::map<std::string, std::string> cli_env_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_P(ServerTest, FirstStartWritesAdminTokenOnceWithMode0600) {
+  Start();
+  EXPECT_THAT(server_->startup_output(), HasSubstr("(created now)"));
+  struct stat st;
+  ASSERT_EQ(::stat((home_ + "/admin.token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string token = AdminToken();
+  EXPECT_EQ(token.rfind("lep_", 0), 0u);
+  EXPECT_EQ(Http("GET", "/healthz").status, 200);
+  EXPECT_EQ(Http("GET", "/readyz").status, 200);
+  EXPECT_EQ(Body(Http("GET", "/api/v1/whoami", token))["name"], "admin");
+  ASSERT_EQ(server_->Stop(SIGTERM), 0);
+
+  Start();  // same home and store: no new admin, the old token still works
+  EXPECT_THAT(server_->startup_output(), ::testing::Not(HasSubstr("(created now)")));
+  EXPECT_EQ(AdminToken(), token);
+  EXPECT_EQ(Http("GET", "/api/v1/whoami", token).status, 200);
+}
+
+TEST_P(ServerTest, CliManagesUsersGrantsTokensAndAudit) {
+  Start();
+  CliResult r = Cli({"login", "--server", server_->url(), "--token-file", home_ + "/admin.token"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("logged in to " + server_->url() + " as admin"));
+  struct stat st;
+  ASSERT_EQ(::stat(cli_env_["LEPTON_CLI_CONFIG"].c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  r = Cli({"user", "create", "dora", "--role", "data_scientist", "--scope", "credit/*"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("data_scientist@credit/*"));
+  r = Cli({"token", "create", "--user", "dora", "--name", "ci", "--ttl", "3600"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string dora = std::string(StripWhitespace(r.out));
+  ASSERT_EQ(dora.rfind("lep_", 0), 0u);
+
+  r = Cli({"whoami", "--token", dora});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("dora"));
+  r = Cli({"user", "list", "--token", dora});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("lepton: error: user 'dora' may not user.admin on '*' (HTTP 403 PERMISSION_DENIED)"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+
+  r = Cli({"grant", "add", "dora", "approver", "*"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"audit", "list", "--token", dora, "--action", "user.create"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // approver may read the audit log now
+  EXPECT_THAT(r.out, HasSubstr("user.create"));
+  r = Cli({"grant", "list", "dora", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto grants = ParseJson(r.out);
+  ASSERT_OK(grants);
+  ASSERT_EQ(grants->size(), 2u);
+  r = Cli({"grant", "revoke", "dora", (*grants)[1]["id"]});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  r = Cli({"token", "list", "--user", "dora"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("ci"));
+  r = Cli({"user", "disable", "dora"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"whoami", "--token", dora});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("user is disabled (HTTP 401 UNAUTHENTICATED)"));
+
+  r = Cli({"user", "create", "pat", "--role", "viewer", "--password-stdin"}, "a long password\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  CliResult login = RunLepton({"login", "--server", server_->url(), "--user", "pat", "--password-stdin"},
+                              {{"LEPTON_CLI_CONFIG", (dir_ / "pat-config").string()}},
+                              "a long password\n");
+  EXPECT_EQ(login.exit_code, 0) << login.err;
+  EXPECT_THAT(login.out, HasSubstr("as pat"));
+
+  r = Cli({"audit", "verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("audit log intact"));
+  r = Cli({"logout"});
+  EXPECT_EQ(r.exit_code, 0);
+  r = Cli({"whoami"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no server"));
+}
+
+TEST_P(ServerTest, BadInputGetsClearErrorsAndServerSurvives) {
+  Start({"--max-body-bytes", "2048", "--read-timeout-ms", "500"});
+  const std::string admin = AdminToken();
+  struct Case {
+    std::string method, target, token, body;
+    int status;
+    std::string code, message;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/api/v1/users", admin, "{\"name\":", 400, "INVALID_ARGUMENT", "malformed JSON"},
+      {"POST", "/api/v1/users", admin, "{\"name\":7}", 400, "INVALID_ARGUMENT", "body.name: expected a string"},
+      {"POST", "/api/v1/users", admin, "{\"name\":\"x\",\"admin\":true}", 400, "INVALID_ARGUMENT", "body.admin: unknown field"},
+      {"POST", "/api/v1/users", admin, "{\"name\":\"x\",\"pad\":\"" + std::string(4000, 'a') + "\"}", 413, "INVALID_ARGUMENT", "exceeds 2048 bytes"},
+      {"GET", "/api/v1/nowhere", admin, "", 404, "NOT_FOUND", "no route"},
+      {"DELETE", "/healthz", "", "", 405, "INVALID_ARGUMENT", "not allowed"},
+      {"GET", "/api/v1/users", "", "", 401, "UNAUTHENTICATED", "missing Authorization"},
+      {"GET", "/api/v1/users", "lep_" + std::string(43, 'x'), "", 401, "UNAUTHENTICATED", "unknown token"},
+  };
+  for (const Case& c : cases) {
+    api::HttpResponse r = Http(c.method, c.target, c.token, c.body);
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << " " << r.body;
+    Json j = Body(r);
+    EXPECT_EQ(j["code"], c.code) << r.body;
+    EXPECT_THAT(j["error"].get<std::string>(), HasSubstr(c.message)) << r.body;
+  }
+  // 403: a viewer asking for the user list.
+  ASSERT_EQ(Http("POST", "/api/v1/users", admin, R"({"name":"vic","role":"viewer"})").status, 201);
+  const std::string vic = Body(Http("POST", "/api/v1/users/vic/tokens", admin, "{}"))["token"];
+  EXPECT_EQ(Http("GET", "/api/v1/users", vic).status, 403);
+  // Still alive and ready after all of it.
+  EXPECT_EQ(Http("GET", "/readyz").status, 200);
+  // Every denied call is in the audit log.
+  Json denied = Body(Http("GET", "/api/v1/audit?limit=1000", admin));
+  int unauthenticated = 0, forbidden = 0;
+  for (const Json& e : denied) {
+    if (e["outcome"] == "unauthenticated") ++unauthenticated;
+    if (e["outcome"] == "denied") ++forbidden;
+  }
+  EXPECT_EQ(unauthenticated, 2);
+  EXPECT_EQ(forbidden, 1);
+}
+
+TEST_P(ServerTest, SigtermShutsDownGracefully) {
+  Start({"--shutdown-timeout-ms", "3000"});
+  EXPECT_EQ(Http("GET", "/healthz").status, 200);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(server_->Stop(SIGTERM, 10000), 0) << server_->Stderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_THAT(server_->Stderr(), HasSubstr("stopped clean=true"));
+}
+
+TEST_P(ServerTest, AuditVerifyFindsTamperedEntry) {
+  Start();
+  const std::string admin = AdminToken();
+  for (const char* name : {"u1", "u2", "u3"}) {
+    ASSERT_EQ(Http("POST", "/api/v1/users", admin, StrCat("{\"name\":\"", name, "\"}")).status, 201);
+  }
+  ASSERT_EQ(server_->Stop(SIGTERM), 0);
+  CliResult r = RunLepton({"audit", "verify", "--store", store_url_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("intact: 4 entries"));
+  {
+    LEPTON_ASSERT_OK_AND_ASSIGN(auto store, store::OpenMetaStore(store_url_));
+    ASSERT_OK(store->Exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"));
+  }
+  r = RunLepton({"audit", "verify", "--store", store_url_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "lepton: error: audit log tampered: entry 3 was edited\n");
+}
+
+TEST_P(ServerTest, OpenApiDocumentValidates) {
+  Start();
+  api::HttpResponse r = Http("GET", "/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  const std::string file = (dir_ / "openapi.json").string();
+  ASSERT_OK(WriteFileAtomically(file, r.body));
+  const std::string validator = std::string(LEPTON_SOURCE_DIR) + "/tools/validate_openapi.js";
+  const std::string cmd = StrCat("cd ", LEPTON_SOURCE_DIR, "/tools && node ", validator, " ", file,
+                                 " > ", file, ".out 2>&1");
+  const int rc = std::system(cmd.c_str());
+  auto out = ReadFile(file + ".out");
+  EXPECT_EQ(rc, 0) << (out.ok() ? *out : "") << "\n(run scripts/install-deps.sh for the npm validator)";
+  Json doc = Body(r);
+  EXPECT_TRUE(doc["paths"].contains("/api/v1/users/{name}/grants/{grant_id}"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, ServerTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+// CLI behaviour that needs no server.
+TEST(CliTest, BadUsageIsOneLineAndExitCode2) {
+  CliResult r = RunLepton({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "lepton: error: unknown command 'frobnicate' (see lepton --help)\n");
+  r = RunLepton({"server", "--listen", "nohost"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("flag --listen: expected HOST:PORT, got 'nohost'"));
+  r = RunLepton({"server", "--colour", "red"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "lepton: error: unknown flag --colour (see --help)\n");
+  r = RunLepton({"user", "create"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(CliTest, EveryCommandHasHelp) {
+  for (const char* cmd : {"server", "login", "logout", "whoami", "user", "token", "grant", "roles", "audit"}) {
+    CliResult r = RunLepton({cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << cmd << r.err;
+    EXPECT_THAT(r.out, HasSubstr("usage: lepton " + std::string(cmd))) << cmd;
+  }
+  CliResult r = RunLepton({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("Commands:"));
+}
+
+TEST(CliTest, UnreachableServerIsOneReadableLine) {
+  CliResult r = RunLepton({"whoami", "--server", "http://127.0.0.1:1", "--token", "lep_x"},
+                          {{"LEPTON_CLI_CONFIG", "/nonexistent/config"}});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("lepton: error: connecting to http://127.0.0.1:1"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
+
+TEST(CliTest, StartingOnABusyPortFailsClearly) {
+  ServerProcess first({"--home", (std::filesystem::temp_directory_path() /
+                                  StrCat("lepton_it_busy_", ::getpid())).string()});
+  ASSERT_FALSE(first.url().empty()) << first.startup_output();
+  CliResult r = RunLepton({"server", "--home",
+                           (std::filesystem::temp_directory_path() /
+                            StrCat("lepton_it_busy2_", ::getpid())).string(),
+                           "--listen", StrCat("127.0.0.1:", first.port())});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("cannot listen on 127.0.0.1:"));
+}
+
+}  // namespace
+}  // namespace lepton

@@ -45,7 +45,8 @@ function(lepton_cc_test)
   endif()
 endfunction()
 
-# lepton_cc_benchmark(NAME n SRCS ... DEPS ...): built with LEPTON_BUILD_BENCHMARKS only.
+# lepton_cc_benchmark(NAME n SRCS ... DEPS ...): built with LEPTON_BUILD_BENCHMARKS only. With
+# tests on too, a smoke test runs each benchmark briefly so that none rots.
 function(lepton_cc_benchmark)
   if(NOT LEPTON_BUILD_BENCHMARKS)
     return()
@@ -53,6 +54,10 @@ function(lepton_cc_benchmark)
   cmake_parse_arguments(L "" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(lepton_${L_NAME} ${L_SRCS})
   target_link_libraries(lepton_${L_NAME} PRIVATE ${L_DEPS} benchmark::benchmark_main)
+  if(LEPTON_BUILD_TESTS)
+    add_test(NAME ${L_NAME}_smoke COMMAND lepton_${L_NAME} --benchmark_min_time=0.01)
+    set_tests_properties(${L_NAME}_smoke PROPERTIES LABELS benchmark TIMEOUT 300)
+  endif()
 endfunction()
 
 # Writes build/lepton_modules.json once every module has been declared.

@@ -12,6 +12,7 @@
 #include "lepton/base/logging.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
+#include "lepton/store/internal/connection_pool.h"
 
 namespace lepton::store {
 namespace {
@@ -206,7 +207,7 @@ class PostgresMetaStore::Connection {
   // sign of the server having closed it. An idle connection has nothing to read, so readable
   // input means the server sent something (typically a termination notice followed by EOF);
   // it is consumed, which is where libpq notices the EOF. Never blocks.
-  bool Healthy() {
+  bool Reusable() {
     if (PQstatus(conn_) != CONNECTION_OK) return false;
     for (int i = 0; i < 4; ++i) {
       pollfd fd = {PQsocket(conn_), POLLIN, 0};
@@ -263,6 +264,27 @@ class PostgresMetaStore::Connection {
     }
   }
 
+  // `internal::PooledConnection`'s transaction control.
+  absl::Status Begin() { return Control("BEGIN").status(); }
+  absl::Status Commit() {
+    // PostgreSQL answers COMMIT of a failed transaction with a silent ROLLBACK.
+    if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+      return absl::InternalError(
+          "postgres: a statement in the transaction failed but its error was not returned");
+    }
+    LEPTON_ASSIGN_OR_RETURN(std::string tag, Control("COMMIT"));
+    if (tag != "COMMIT") {
+      return absl::InternalError(lepton::StrCat("postgres: COMMIT answered ", tag));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Rollback() { return Control("ROLLBACK").status(); }
+  bool InTransaction() const {
+    PGTransactionStatusType status = PQtransactionStatus(conn_);
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+  }
+
+ private:
   // Runs a parameterless transaction-control statement and returns its command tag.
   absl::StatusOr<std::string> Control(const char* sql) {
     ResultPtr res(PQexec(conn_, sql));
@@ -270,13 +292,6 @@ class PostgresMetaStore::Connection {
     return std::string(PQcmdStatus(res.get()));
   }
 
-  bool TransactionFailed() const { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
-  bool InTransaction() const {
-    PGTransactionStatusType status = PQtransactionStatus(conn_);
-    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
-  }
-
- private:
   static int64_t ChangedRows(PGresult* res) {
     // A SELECT's tag counts the rows it returned, which SQLite does not report as changes.
     if (std::string_view(PQcmdStatus(res)).starts_with("SELECT")) return 0;
@@ -315,30 +330,9 @@ class PostgresMetaStore::Connection {
   absl::flat_hash_map<std::string, Translation> translations_;
 };
 
-namespace {
-
-// The session a transaction's function sees: statements on the transaction's connection.
-template <typename ConnectionT>
-class ConnectionSession final : public SqlSession {
- public:
-  explicit ConnectionSession(ConnectionT& connection) : connection_(connection) {}
-  absl::StatusOr<int64_t> Exec(std::string_view sql, const std::vector<Value>& params) override {
-    return connection_.Run(sql, params, nullptr);
-  }
-  absl::StatusOr<ResultSet> Query(std::string_view sql, const std::vector<Value>& params) override {
-    ResultSet result;
-    LEPTON_RETURN_IF_ERROR(connection_.Run(sql, params, &result));
-    return result;
-  }
-
- private:
-  ConnectionT& connection_;
-};
-
-}  // namespace
-
 PostgresMetaStore::PostgresMetaStore(std::string url, int max_connections)
-    : url_(std::move(url)), max_connections_(max_connections) {}
+    : pool_(std::make_unique<internal::ConnectionPool<Connection>>(
+          std::move(url), max_connections, kTransactionAttempts)) {}
 
 PostgresMetaStore::~PostgresMetaStore() = default;
 
@@ -359,104 +353,22 @@ absl::StatusOr<std::unique_ptr<PostgresMetaStore>> PostgresMetaStore::Open(
   PQconninfoFree(options);
   std::unique_ptr<PostgresMetaStore> store(new PostgresMetaStore(url, max_connections));
   // Connect once now so that a wrong URL or a down server fails here rather than on first use.
-  LEPTON_ASSIGN_OR_RETURN(std::unique_ptr<Connection> first, store->Acquire());
-  store->Release(std::move(first));
+  LEPTON_RETURN_IF_ERROR(store->pool_->Warm());
   return store;
-}
-
-bool PostgresMetaStore::CanAcquire() const {
-  return !idle_.empty() || open_connections_ < max_connections_;
-}
-
-absl::StatusOr<std::unique_ptr<PostgresMetaStore::Connection>> PostgresMetaStore::Acquire() {
-  while (true) {
-    std::unique_ptr<Connection> connection;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      released_.wait(lock, [this] { return CanAcquire(); });
-      if (idle_.empty()) {
-        ++open_connections_;
-        break;
-      }
-      connection = std::move(idle_.back());
-      idle_.pop_back();
-    }
-    if (connection->Healthy()) return connection;
-    // Broken while idle (e.g. the server restarted): drop it and look again.
-    connection.reset();
-    std::lock_guard<std::mutex> lock(mu_);
-    --open_connections_;
-    released_.notify_one();
-  }
-  absl::StatusOr<std::unique_ptr<Connection>> connection = Connection::Open(url_);
-  if (!connection.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    --open_connections_;
-    released_.notify_one();
-  }
-  return connection;
-}
-
-void PostgresMetaStore::Release(std::unique_ptr<Connection> connection) {
-  if (!connection->Healthy()) {
-    connection.reset();
-    std::lock_guard<std::mutex> lock(mu_);
-    --open_connections_;
-    released_.notify_one();
-    return;
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  idle_.push_back(std::move(connection));
-  released_.notify_one();
 }
 
 absl::StatusOr<int64_t> PostgresMetaStore::Exec(std::string_view sql,
                                                 const std::vector<Value>& params) {
-  LEPTON_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire());
-  absl::StatusOr<int64_t> changed = connection->Run(sql, params, nullptr);
-  Release(std::move(connection));
-  return changed;
+  return pool_->Exec(sql, params);
 }
 
 absl::StatusOr<ResultSet> PostgresMetaStore::Query(std::string_view sql,
                                                    const std::vector<Value>& params) {
-  LEPTON_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire());
-  ResultSet result;
-  absl::StatusOr<int64_t> ran = connection->Run(sql, params, &result);
-  Release(std::move(connection));
-  if (!ran.ok()) return ran.status();
-  return result;
+  return pool_->Query(sql, params);
 }
 
 absl::Status PostgresMetaStore::Transaction(const std::function<absl::Status(SqlSession&)>& fn) {
-  absl::Status status;
-  for (int attempt = 1; attempt <= kTransactionAttempts; ++attempt) {
-    LEPTON_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire());
-    status = connection->Control("BEGIN").status();
-    if (status.ok()) {
-      ConnectionSession<Connection> session(*connection);
-      status = fn(session);
-      if (status.ok() && connection->TransactionFailed()) {
-        // PostgreSQL answers COMMIT of a failed transaction with a silent ROLLBACK.
-        status = absl::InternalError(
-            "postgres: a statement in the transaction failed but its error was not returned");
-      }
-      if (status.ok()) {
-        absl::StatusOr<std::string> tag = connection->Control("COMMIT");
-        if (!tag.ok()) {
-          status = tag.status();
-        } else if (*tag != "COMMIT") {
-          status = absl::InternalError(lepton::StrCat("postgres: COMMIT answered ", *tag));
-        }
-      }
-      if (!status.ok() && connection->InTransaction()) {
-        connection->Control("ROLLBACK").IgnoreError();  // A broken connection is dropped below.
-      }
-    }
-    Release(std::move(connection));
-    if (status.code() != absl::StatusCode::kAborted) break;
-  }
-  return status;
+  return pool_->Transaction(fn);
 }
 
 absl::Status PostgresMetaStore::Ping() { return Query("SELECT 1").status(); }

@@ -16,10 +16,8 @@
 // `OpenMetaStore` (which applies migrations); `Open` here is for code that must not migrate
 // (e.g. an administrative connection that creates databases).
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +27,10 @@
 #include "lepton/store/meta_store.h"
 
 namespace lepton::store {
+namespace internal {
+template <typename Connection>
+class ConnectionPool;  // internal/connection_pool.h
+}  // namespace internal
 
 class PostgresMetaStore final : public MetaStore {
  public:
@@ -68,21 +70,9 @@ class PostgresMetaStore final : public MetaStore {
 
   PostgresMetaStore(std::string url, int max_connections);
 
-  // Hands out a healthy idle connection, connecting when fewer than `max_connections_` exist,
-  // and otherwise waits for one to be released. Unavailable when connecting fails.
-  absl::StatusOr<std::unique_ptr<Connection>> Acquire();
-  // Returns `connection` to the pool, or closes it when it is broken or mid-transaction.
-  void Release(std::unique_ptr<Connection> connection);
-  bool CanAcquire() const;  // Requires `mu_`.
-
-  const std::string url_;
-  const int max_connections_;
-  // A std::mutex rather than absl::Mutex: Debian's Abseil is not built with TSan, so TSan
-  // cannot see absl::Mutex's synchronization and reports false races.
-  std::mutex mu_;
-  std::condition_variable released_;  // Signalled when a connection goes idle or is closed.
-  std::vector<std::unique_ptr<Connection>> idle_;  // Guarded by `mu_`.
-  int open_connections_ = 0;                       // Guarded by `mu_`; idle or in use.
+  // Up to `max_connections` connections, opened lazily; runs every call and transaction. A
+  // connection found broken when it is released or handed out again is closed.
+  const std::unique_ptr<internal::ConnectionPool<Connection>> pool_;
 };
 
 }  // namespace lepton::store

@@ -10,10 +10,8 @@
 // Thread-safety: all methods may be called concurrently. Callers get a `MetaStore` from
 // `OpenMetaStore` (which applies migrations); `Open` here is for code that must not migrate.
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +21,10 @@
 #include "lepton/store/meta_store.h"
 
 namespace lepton::store {
+namespace internal {
+template <typename Connection>
+class ConnectionPool;  // internal/connection_pool.h
+}  // namespace internal
 
 class SqliteMetaStore final : public MetaStore {
  public:
@@ -62,21 +64,9 @@ class SqliteMetaStore final : public MetaStore {
 
   SqliteMetaStore(std::string path, int max_connections);
 
-  // Hands out an idle connection, opening one when fewer than `max_connections_` exist, and
-  // otherwise waits for one to be released.
-  absl::StatusOr<std::unique_ptr<Connection>> Acquire();
-  // Returns `connection` to the pool, or closes it when it is no longer usable.
-  void Release(std::unique_ptr<Connection> connection);
-  bool CanAcquire() const;  // Requires `mu_`.
-
   const std::string path_;
-  const int max_connections_;
-  // A std::mutex rather than absl::Mutex: Debian's Abseil is not built with TSan, so TSan
-  // cannot see absl::Mutex's synchronization and reports false races.
-  std::mutex mu_;
-  std::condition_variable released_;  // Signalled when a connection goes idle or is closed.
-  std::vector<std::unique_ptr<Connection>> idle_;  // Guarded by `mu_`.
-  int open_connections_ = 0;                       // Guarded by `mu_`; idle or in use.
+  // Up to `max_connections` connections, opened lazily; runs every call and transaction.
+  const std::unique_ptr<internal::ConnectionPool<Connection>> pool_;
 };
 
 }  // namespace lepton::store

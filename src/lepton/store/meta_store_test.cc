@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "lepton/base/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lepton/base/testing/status_matchers.h"
@@ -528,6 +529,45 @@ TEST(RowTest, TypedAccessorsFallBackOnNullAndOtherTypes) {
   EXPECT_EQ(row.OptionalInt(3), std::nullopt);
   EXPECT_TRUE(row.IsNull(3));
   EXPECT_FALSE(row.IsNull(0));
+}
+
+}  // namespace
+}  // namespace lepton::store
+
+namespace lepton::store {
+namespace {
+
+// Regression: a writer blocked by another process's write lock waits (with short sleeps) and
+// then fails with Unavailable after the busy timeout — it neither hangs nor fails at once.
+TEST(SqliteBusyTest, WriterBlockedByAnotherConnectionTimesOutAsUnavailable) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   lepton::StrCat("lepton_busy_test_", ::getpid());
+  std::filesystem::remove_all(dir);
+  const std::string url = "sqlite:" + (dir / "meta.db").string();
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto holder, OpenMetaStore(url));
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto waiter, OpenMetaStore(url));
+  std::atomic<bool> locked{false};
+  std::atomic<bool> release{false};
+  std::thread t([&] {
+    EXPECT_OK(holder->Transaction([&](SqlSession& tx) -> absl::Status {
+      LEPTON_RETURN_IF_ERROR(tx.Exec("UPDATE audit_head SET seq = seq WHERE id = 1"));
+      locked = true;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      return absl::OkStatus();
+    }));
+  });
+  while (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto start = std::chrono::steady_clock::now();
+  auto s = waiter->Exec("UPDATE audit_head SET seq = seq WHERE id = 1");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  release = true;
+  t.join();
+  EXPECT_THAT(s, ::lepton::testing::StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_GE(waited, std::chrono::seconds(4));
+  EXPECT_LT(waited, std::chrono::seconds(20));
+  // Once the lock is gone the same store writes at once.
+  EXPECT_OK(waiter->Exec("UPDATE audit_head SET seq = seq WHERE id = 1"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -124,7 +124,7 @@ void BuildWorld() {
   }
   world->admin_token = (*bootstrap)->secret;
   world->service = std::make_unique<lepton::api::ApiService>(
-      *world->store, *world->auth, *world->audit, clock,
+      *world->store, *world->auth, *world->audit,
       lepton::api::ApiOptions{.access_log = false, .version = "0.1.0"});
   g_world = world.release();
 }

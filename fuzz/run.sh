@@ -22,10 +22,8 @@ TARGETS=(http_request_fuzzer json_fuzzer api_fuzzer)
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [[ $# -ge 1 ]] || usage
 
-# The top-level CMakeLists.txt adds -Werror and GCC-only warning flags: clang must not fail on
-# unknown warning options (-Wno-restrict) nor on its own extra warnings (-Wunused-private-field).
+# Sanitizers on everything in the fuzz build; libFuzzer's main only in the fuzz executables.
 CXX_FLAGS="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined"
-CXX_FLAGS+=" -Wno-unknown-warning-option -Wno-error=unused-private-field"
 
 build() {
   if [[ ! -f "$BUILD_DIR/build.ninja" ]] || \

@@ -49,8 +49,8 @@ absl::StatusOr<Json> ParseJsonBody(const HttpRequest& request) {
 }
 
 ApiService::ApiService(store::MetaStore& store, auth::AuthService& auth, auth::AuditLog& audit,
-                       Clock& clock, ApiOptions options)
-    : store_(store), auth_(auth), audit_(audit), clock_(clock), options_(std::move(options)) {
+                       ApiOptions options)
+    : store_(store), auth_(auth), audit_(audit), options_(std::move(options)) {
   router_.Add({.method = "GET", .pattern = "/healthz", .operation_id = "health.live",
                .summary = "Liveness: the process is up and serving HTTP.", .tag = "health",
                .authenticated = false,

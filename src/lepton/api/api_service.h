@@ -13,7 +13,6 @@
 #include "lepton/api/router.h"
 #include "lepton/auth/audit_log.h"
 #include "lepton/auth/auth_service.h"
-#include "lepton/base/clock.h"
 #include "lepton/store/meta_store.h"
 
 namespace lepton::api {
@@ -25,10 +24,10 @@ struct ApiOptions {
 
 class ApiService {
  public:
-  // All pointers must outlive the service. Registers the built-in routes (health, readiness,
+  // All references must outlive the service. Registers the built-in routes (health, readiness,
   // OpenAPI, login, users, grants, tokens, roles, audit).
   ApiService(store::MetaStore& store, auth::AuthService& auth, auth::AuditLog& audit,
-             Clock& clock, ApiOptions options);
+             ApiOptions options);
 
   // Answers one request. Never throws; every failure becomes a JSON error response.
   HttpResponse Handle(const HttpRequest& request);
@@ -48,7 +47,6 @@ class ApiService {
   store::MetaStore& store_;
   auth::AuthService& auth_;
   auth::AuditLog& audit_;
-  Clock& clock_;
   ApiOptions options_;
   Router router_;
 };

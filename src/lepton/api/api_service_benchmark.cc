@@ -25,7 +25,7 @@ struct Fixture {
     auto admin = auth->Bootstrap();
     LEPTON_CHECK_OK(admin);
     token = (*admin)->secret;
-    service = std::make_unique<ApiService>(*store, *auth, *audit, Clock::System(),
+    service = std::make_unique<ApiService>(*store, *auth, *audit,
                                            ApiOptions{.access_log = false});
   }
   HttpRequest Get(std::string path, bool with_token) {

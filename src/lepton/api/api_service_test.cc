@@ -18,7 +18,7 @@ class ApiServiceTest : public ::testing::TestWithParam<std::string> {
     audit_ = std::make_unique<auth::AuditLog>(*store_, clock_);
     LEPTON_ASSERT_OK_AND_ASSIGN(auto admin, auth_->Bootstrap());
     admin_token_ = admin->secret;
-    service_ = std::make_unique<ApiService>(*store_, *auth_, *audit_, clock_,
+    service_ = std::make_unique<ApiService>(*store_, *auth_, *audit_,
                                             ApiOptions{.access_log = false});
   }
 

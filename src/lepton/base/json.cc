@@ -1,5 +1,7 @@
 #include "lepton/base/json.h"
 
+#include <limits>
+
 #include "lepton/base/strings.h"
 
 #include "absl/strings/str_cat.h"
@@ -116,6 +118,13 @@ std::optional<int64_t> JsonFields::OptionalInt(std::string_view key) {
   if (f == nullptr) return std::nullopt;
   if (!f->is_number_integer()) {
     Fail(WrongType(path_, key, "an integer", *f));
+    return std::nullopt;
+  }
+  // nlohmann keeps integers above INT64_MAX as unsigned; get<int64_t> would wrap them.
+  if (f->is_number_unsigned() &&
+      f->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    Fail(lepton::StrCat(path_, path_.empty() ? "" : ".", key, ": integer ", f->dump(),
+                        " is out of range"));
     return std::nullopt;
   }
   return f->get<int64_t>();

@@ -59,6 +59,17 @@ TEST(JsonFieldsTest, MissingRequiredIsNamed) {
                                    "body.name: required field is missing"));
 }
 
+// Regression (found by the JSON fuzzer's review): integers above INT64_MAX used to wrap to
+// negative numbers ("got -1").
+TEST(JsonFieldsTest, IntegerAboveInt64MaxIsOutOfRange) {
+  Json j = Json::parse(R"({"ttl":18446744073709551615,"ok":9223372036854775807})");
+  JsonFields f(j, "body");
+  EXPECT_EQ(f.OptionalInt("ok"), INT64_MAX);
+  EXPECT_EQ(f.OptionalInt("ttl"), std::nullopt);
+  EXPECT_THAT(f.Finish(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                   "body.ttl: integer 18446744073709551615 is out of range"));
+}
+
 TEST(JsonFieldsTest, NonObjectIsRejected) {
   Json j = Json::array();
   JsonFields f(j, "body");

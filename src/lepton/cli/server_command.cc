@@ -93,7 +93,7 @@ int RunServer(const Argv& argv) {
     if (!appended.ok()) return Fail(std::string(appended.status().message()));
   }
 
-  api::ApiService service(**store, auth_service, audit, clock,
+  api::ApiService service(**store, auth_service, audit,
                           {.access_log = config->access_log, .version = "0.1.0"});
   const auto colon = config->listen.rfind(':');
   api::HttpServerOptions http;

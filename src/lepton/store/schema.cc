@@ -57,6 +57,42 @@ INSERT INTO audit_head (id, seq, hash)
   VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
 )sql",
        ""},
+      {2, "lake: namespaces, datasets, lineage",
+       R"sql(
+CREATE TABLE lake_namespaces (
+  name TEXT PRIMARY KEY,
+  description TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE lake_datasets (
+  id TEXT PRIMARY KEY,
+  namespace TEXT NOT NULL REFERENCES lake_namespaces(name),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  sensitive BIGINT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  current_version BIGINT NOT NULL,
+  row_count BIGINT NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  schema_json TEXT NOT NULL,
+  UNIQUE (namespace, name)
+);
+CREATE TABLE lake_lineage (
+  id TEXT PRIMARY KEY,
+  dataset_id TEXT NOT NULL REFERENCES lake_datasets(id) ON DELETE CASCADE,
+  version BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE INDEX lake_lineage_dataset ON lake_lineage(dataset_id, version);
+)sql",
+       ""},
   };
   return *migrations;
 }

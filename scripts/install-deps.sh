@@ -9,6 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache mold git ca-certificates curl
   libabsl-dev libboost-dev libboost-system-dev nlohmann-json3-dev libyaml-cpp-dev
   libsqlite3-dev libpq-dev libsodium-dev
+  libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   postgresql
@@ -39,9 +40,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # The postgresql package starts a cluster of its own; the tests start their own throwaway one.
 fi
 
-# npm test peers (OpenAPI validator), installed into tools/node_modules from the lock file.
+# npm test peers (OpenAPI validator, DuckDB for Parquet interop), installed into tools/node_modules
+# from the lock file.
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ -f "$here/tools/package.json" ] && [ ! -d "$here/tools/node_modules/@apidevtools/swagger-parser" ]; then
+if [ -f "$here/tools/package.json" ] && { [ ! -d "$here/tools/node_modules/@apidevtools/swagger-parser" ] ||
+    [ ! -d "$here/tools/node_modules/@duckdb/node-api" ]; }; then
   echo "install-deps: npm install in tools/"
   (cd "$here/tools" && npm install --no-audit --no-fund --silent)
 fi

@@ -26,6 +26,11 @@ EDGES = {
     "libpq-fe.h": ["store/postgres/"],
     "sodium.h": ["base/crypto.cc"],
     "yaml-cpp/": ["base/config.cc"],
+    "zstd.h": ["lake/parquet/"],
+    "snappy.h": ["lake/parquet/"],
+    "snappy-c.h": ["lake/parquet/"],
+    "zlib.h": ["lake/parquet/"],
+    "lz4.h": ["lake/parquet/"],
 }
 
 

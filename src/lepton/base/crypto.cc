@@ -31,6 +31,24 @@ std::string Sha256Hex(std::string_view data) {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
+static_assert(sizeof(crypto_hash_sha256_state) <= 128);
+
+Sha256::Sha256() {
+  EnsureSodium();
+  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
+}
+
+void Sha256::Update(std::string_view data) {
+  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
+                            reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
+
+std::string Sha256::HexDigest() {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), digest);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
 std::string HexEncode(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(bytes.size() * 2, '\0');

@@ -15,6 +15,18 @@ namespace lepton {
 std::string RandomBytes(size_t n);
 // Lower-case hex SHA-256 of `data` (64 characters).
 std::string Sha256Hex(std::string_view data);
+// Incremental SHA-256, for data too large to hold at once (e.g. a source file being ingested).
+class Sha256 {
+ public:
+  Sha256();
+  void Update(std::string_view data);
+  // Lower-case hex digest; the object must not be updated afterwards.
+  std::string HexDigest();
+
+ private:
+  alignas(16) unsigned char state_[128];  // crypto_hash_sha256_state (104 bytes) fits
+};
+
 // Lower-case hex of arbitrary bytes.
 std::string HexEncode(std::string_view bytes);
 // URL-safe base64 without padding.

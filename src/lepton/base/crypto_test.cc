@@ -11,6 +11,14 @@ TEST(CryptoTest, Sha256KnownAnswer) {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST(CryptoTest, IncrementalSha256MatchesOneShot) {
+  Sha256 h;
+  h.Update("a");
+  h.Update("");
+  h.Update("bc");
+  EXPECT_EQ(h.HexDigest(), Sha256Hex("abc"));
+}
+
 TEST(CryptoTest, PasswordHashIsArgon2idAndVerifies) {
   LEPTON_ASSERT_OK_AND_ASSIGN(std::string h, HashPassword("correct horse"));
   EXPECT_EQ(h.rfind("$argon2id$", 0), 0u);

@@ -1,0 +1,200 @@
+#include "lepton/lake/lake.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "lepton/base/crypto.h"
+#include "lepton/base/files.h"
+#include "lepton/base/status.h"
+#include "lepton/base/strings.h"
+
+namespace lepton::lake {
+namespace {
+
+constexpr char kQuarantineSuffix[] = "__quarantine";
+
+// An istream over a file that hashes and counts every byte it hands out.
+class HashingFile {
+ public:
+  absl::Status Open(const std::string& path) {
+    in_.open(path, std::ios::binary);
+    if (!in_) {
+      return PathExists(path) ? absl::PermissionDeniedError(StrCat("cannot read ", path))
+                              : absl::NotFoundError(StrCat("no such file: ", path));
+    }
+    std::error_code ec;
+    total_ = static_cast<int64_t>(std::filesystem::file_size(path, ec));
+    return absl::OkStatus();
+  }
+  std::ifstream& stream() { return in_; }
+  int64_t total() const { return total_; }
+  int64_t position() {
+    const auto p = in_.tellg();
+    return p < 0 ? total_ : static_cast<int64_t>(p);
+  }
+
+ private:
+  std::ifstream in_;
+  int64_t total_ = 0;
+};
+
+absl::StatusOr<std::string> FileSha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(StrCat("no such file: ", path));
+  Sha256 h;
+  std::string buf(1 << 20, '\0');
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h.Update(std::string_view(buf.data(), static_cast<size_t>(in.gcount())));
+  }
+  return h.HexDigest();
+}
+
+}  // namespace
+
+Lake::Lake(std::string root, store::MetaStore& store, Clock& clock)
+    : root_(std::move(root)), clock_(clock), catalog_(store, clock) {}
+
+std::string Lake::TableDir(std::string_view ns, std::string_view name) const {
+  return StrCat(root_, "/", ns, "/", name);
+}
+
+absl::StatusOr<Dataset> Lake::EnsureDataset(const CsvIngestRequest& r) {
+  auto existing = catalog_.GetDataset(r.ns, r.name);
+  if (existing.ok() || !absl::IsNotFound(existing.status()) || !r.create) return existing;
+  if (auto ns = catalog_.GetNamespace(r.ns); absl::IsNotFound(ns.status())) {
+    auto created = catalog_.CreateNamespace(r.ns, "", r.user);
+    if (!created.ok() && !absl::IsAlreadyExists(created.status())) return created.status();
+  }
+  auto created = catalog_.CreateDataset(r.ns, r.name, r.description, {}, r.sensitive, r.user);
+  if (absl::IsAlreadyExists(created.status())) return catalog_.GetDataset(r.ns, r.name);
+  return created;
+}
+
+absl::StatusOr<IngestResult> Lake::IngestCsv(const CsvIngestRequest& r) {
+  LEPTON_RETURN_IF_ERROR(ValidateLakeName("namespace", r.ns));
+  LEPTON_RETURN_IF_ERROR(ValidateLakeName("dataset", r.name));
+  if (r.name.ends_with(kQuarantineSuffix)) {
+    return absl::InvalidArgumentError("dataset names ending in __quarantine are reserved");
+  }
+  IngestResult result;
+  // Hash first: the file must be readable, and lineage names exactly the bytes ingested.
+  LEPTON_ASSIGN_OR_RETURN(result.sha256, FileSha256(r.path));
+  HashingFile file;
+  LEPTON_RETURN_IF_ERROR(file.Open(r.path));
+  ingest::CsvReadOptions csv = r.csv;
+  const std::string source_name =
+      r.source_name.empty() ? std::filesystem::path(r.path).filename().string() : r.source_name;
+  if (csv.source_name.empty()) csv.source_name = source_name;
+  LEPTON_ASSIGN_OR_RETURN(auto reader, ingest::CsvReader::Create(&file.stream(), csv));
+  LEPTON_ASSIGN_OR_RETURN(Dataset dataset, EnsureDataset(r));
+
+  TableWriteOptions wo;
+  wo.mode = r.mode;
+  wo.operation = r.mode == WriteMode::kOverwrite ? "OVERWRITE" : "WRITE";
+  wo.operation_parameters = {{"source", source_name}, {"sha256", result.sha256}};
+  wo.user = r.user;
+  wo.table_name = dataset.full_name();
+  LEPTON_ASSIGN_OR_RETURN(auto writer,
+                          TableWriter::Open(TableDir(r.ns, r.name), reader->schema(), wo, clock_));
+  std::vector<ingest::BadRow> quarantined;
+  while (true) {
+    LEPTON_ASSIGN_OR_RETURN(std::optional<RecordBatch> batch, reader->ReadNext());
+    for (ingest::BadRow& b : reader->TakeQuarantined()) quarantined.push_back(std::move(b));
+    if (!batch) break;
+    LEPTON_RETURN_IF_ERROR(writer->Write(*batch));
+    if (r.progress) r.progress({file.position(), file.total(), reader->rows_read()});
+  }
+  LEPTON_ASSIGN_OR_RETURN(WriteResult written, writer->Commit());
+  result.version = written.version;
+  result.rows = reader->rows_read();
+  result.bad_rows = reader->bad_rows();
+  result.bytes_read = file.total();
+  if (r.progress) r.progress({file.total(), file.total(), result.rows});
+  Json lineage = {{"source", {{"file", source_name}, {"sha256", result.sha256},
+                              {"bytes", result.bytes_read}}},
+                  {"mode", r.mode == WriteMode::kOverwrite ? "overwrite" : "append"},
+                  {"rows", result.rows},
+                  {"bad_rows", result.bad_rows},
+                  {"bad_row_policy", csv.bad_rows == ingest::BadRowPolicy::kFail ? "fail"
+                                     : csv.bad_rows == ingest::BadRowPolicy::kSkip ? "skip"
+                                                                                  : "quarantine"}};
+  LEPTON_RETURN_IF_ERROR(catalog_.RecordVersion(
+      dataset, written.version, written.snapshot.num_records, written.snapshot.size_bytes,
+      written.snapshot.metadata.schema, "ingest", lineage, r.user));
+  if (!quarantined.empty()) {
+    LEPTON_RETURN_IF_ERROR(WriteQuarantine(dataset, written.version, quarantined, r.user));
+    result.quarantine = StrCat(r.ns, "/", r.name, kQuarantineSuffix);
+  }
+  LEPTON_ASSIGN_OR_RETURN(result.dataset, catalog_.GetDataset(r.ns, r.name));
+  return result;
+}
+
+absl::Status Lake::WriteQuarantine(const Dataset& dataset, int64_t version,
+                                   const std::vector<ingest::BadRow>& rows,
+                                   const std::string& user) {
+  const std::string name = dataset.name + kQuarantineSuffix;
+  auto side = catalog_.GetDataset(dataset.ns, name);
+  if (absl::IsNotFound(side.status())) {
+    side = catalog_.CreateDataset(dataset.ns, name,
+                                  StrCat("rows rejected while ingesting ", dataset.full_name()),
+                                  {"quarantine"}, dataset.sensitive, user);
+  }
+  LEPTON_RETURN_IF_ERROR(side.status());
+  RecordBatch batch(Schema({{"line", DataType::kInt64, false},
+                            {"raw", DataType::kString, false},
+                            {"reason", DataType::kString, false},
+                            {"ingest_version", DataType::kInt64, false}}));
+  for (const ingest::BadRow& b : rows) {
+    batch.mutable_column(0).AppendInt64(b.line);
+    batch.mutable_column(1).AppendString(b.raw);
+    batch.mutable_column(2).AppendString(b.reason);
+    batch.mutable_column(3).AppendInt64(version);
+  }
+  TableWriteOptions wo;
+  wo.operation = "WRITE";
+  wo.user = user;
+  wo.table_name = side->full_name();
+  LEPTON_ASSIGN_OR_RETURN(auto writer, TableWriter::Open(TableDir(dataset.ns, name),
+                                                         batch.schema(), wo, clock_));
+  LEPTON_RETURN_IF_ERROR(writer->Write(batch));
+  LEPTON_ASSIGN_OR_RETURN(WriteResult w, writer->Commit());
+  return catalog_.RecordVersion(*side, w.version, w.snapshot.num_records, w.snapshot.size_bytes,
+                                w.snapshot.metadata.schema, "quarantine",
+                                {{"input", dataset.full_name()}, {"input_version", version}}, user);
+}
+
+absl::StatusOr<delta::Snapshot> Lake::Snapshot(std::string_view ns, std::string_view name,
+                                               const VersionSpec& spec) {
+  LEPTON_ASSIGN_OR_RETURN(Dataset d, catalog_.GetDataset(ns, name));
+  if (d.current_version < 0) {
+    return absl::NotFoundError(StrCat("dataset '", d.full_name(), "' has no data yet"));
+  }
+  delta::DeltaLog log(TableDir(ns, name), clock_);
+  if (spec.as_of) return log.SnapshotAsOf(*spec.as_of);
+  return log.SnapshotAt(spec.version);
+}
+
+absl::StatusOr<ScanStats> Lake::Scan(std::string_view ns, std::string_view name,
+                                     const VersionSpec& spec, const ScanOptions& options,
+                                     const std::function<absl::Status(const RecordBatch&)>& emit) {
+  LEPTON_ASSIGN_OR_RETURN(delta::Snapshot snap, Snapshot(ns, name, spec));
+  return lake::Scan(TableDir(ns, name), snap, options, emit);
+}
+
+absl::StatusOr<std::vector<delta::CommitInfo>> Lake::History(std::string_view ns,
+                                                             std::string_view name) {
+  LEPTON_ASSIGN_OR_RETURN(Dataset d, catalog_.GetDataset(ns, name));
+  if (d.current_version < 0) return std::vector<delta::CommitInfo>{};
+  return delta::DeltaLog(TableDir(ns, name), clock_).History();
+}
+
+absl::Status Lake::DeleteDataset(std::string_view ns, std::string_view name) {
+  LEPTON_RETURN_IF_ERROR(catalog_.DeleteDataset(ns, name));
+  std::error_code ec;
+  std::filesystem::remove_all(TableDir(ns, name), ec);
+  if (ec) return absl::InternalError(StrCat("removing ", TableDir(ns, name), ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace lepton::lake

@@ -1,0 +1,103 @@
+#pragma once
+// `Lake`: the data lake service — the catalog plus one Delta table per dataset under
+// `<root>/<namespace>/<name>/`. It ingests sources into new table versions (recording totals
+// and lineage in the catalog), resolves versions for time travel, and scans.
+//
+// A dataset's rejected rows under the `quarantine` policy go to the side dataset
+// `<name>__quarantine` in the same namespace (columns line, raw, reason, ingest_version).
+// Thread-safe.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lepton/base/clock.h"
+#include "lepton/lake/catalog.h"
+#include "lepton/lake/delta/delta_log.h"
+#include "lepton/lake/ingest/csv_reader.h"
+#include "lepton/lake/table.h"
+#include "lepton/store/meta_store.h"
+
+namespace lepton::lake {
+
+// Progress of a long operation: bytes of input consumed of `bytes_total` (0 when unknown), and
+// rows written so far.
+struct Progress {
+  int64_t bytes_done = 0;
+  int64_t bytes_total = 0;
+  int64_t rows = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct CsvIngestRequest {
+  std::string ns;
+  std::string name;
+  std::string path;          // the CSV file to read
+  std::string source_name;   // recorded in lineage (defaults to the file name of `path`)
+  ingest::CsvReadOptions csv;
+  WriteMode mode = WriteMode::kAppend;
+  bool create = true;        // create the dataset (and namespace) when missing
+  std::string description;   // for a created dataset
+  bool sensitive = false;    // for a created dataset
+  std::string user;
+  ProgressFn progress;       // called after each batch; may be empty
+};
+
+struct IngestResult {
+  Dataset dataset;           // after the commit
+  int64_t version = -1;
+  int64_t rows = 0;
+  int64_t bad_rows = 0;      // skipped or quarantined
+  int64_t bytes_read = 0;
+  std::string sha256;        // of the source file
+  std::string quarantine;    // "<ns>/<name>__quarantine" when rows were quarantined
+};
+
+// Which version to read: the latest, a version number, or the newest at or before a time.
+struct VersionSpec {
+  std::optional<int64_t> version;
+  std::optional<absl::Time> as_of;
+};
+
+class Lake {
+ public:
+  // `root` is the lake folder (`<home>/lake`); `store` and `clock` must outlive the lake.
+  Lake(std::string root, store::MetaStore& store, Clock& clock);
+
+  Catalog& catalog() { return catalog_; }
+  std::string TableDir(std::string_view ns, std::string_view name) const;
+
+  // Reads the CSV at `request.path` and commits its rows as one new version. Under the `fail`
+  // policy a bad row is InvalidArgument "<file>:<line>: column …" and nothing is committed.
+  // NotFound for a missing dataset with `create` false; FailedPrecondition when the schema
+  // cannot evolve (appends).
+  absl::StatusOr<IngestResult> IngestCsv(const CsvIngestRequest& request);
+
+  // The dataset's table at `spec`. NotFound for an unknown dataset, one never written, or a
+  // version or time it does not have.
+  absl::StatusOr<delta::Snapshot> Snapshot(std::string_view ns, std::string_view name,
+                                           const VersionSpec& spec);
+  // Scans the dataset at `spec` (see `lake::Scan`).
+  absl::StatusOr<ScanStats> Scan(std::string_view ns, std::string_view name,
+                                 const VersionSpec& spec, const ScanOptions& options,
+                                 const std::function<absl::Status(const RecordBatch&)>& emit);
+  // Version history of the dataset's table, oldest first.
+  absl::StatusOr<std::vector<delta::CommitInfo>> History(std::string_view ns, std::string_view name);
+
+  // Removes the dataset from the catalog and its files from disk.
+  absl::Status DeleteDataset(std::string_view ns, std::string_view name);
+
+ private:
+  absl::StatusOr<Dataset> EnsureDataset(const CsvIngestRequest& request);
+  absl::Status WriteQuarantine(const Dataset& dataset, int64_t version,
+                               const std::vector<ingest::BadRow>& rows, const std::string& user);
+
+  std::string root_;
+  Clock& clock_;
+  Catalog catalog_;
+};
+
+}  // namespace lepton::lake

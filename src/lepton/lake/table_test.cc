@@ -1,0 +1,179 @@
+#include "lepton/lake/table.h"
+
+#include <filesystem>
+
+#include "gtest/gtest.h"
+#include "lepton/base/strings.h"
+#include "lepton/base/testing/status_matchers.h"
+
+namespace lepton::lake {
+namespace {
+
+using ::lepton::testing::StatusIs;
+using ::testing::HasSubstr;
+
+RecordBatch People(int64_t first, int64_t n) {
+  RecordBatch b(Schema({{"id", DataType::kInt64, false}, {"name", DataType::kString},
+                        {"score", DataType::kDouble}}));
+  for (int64_t i = first; i < first + n; ++i) {
+    b.mutable_column(0).AppendInt64(i);
+    b.mutable_column(1).AppendString(StrCat("p", i));
+    if (i % 10 == 0) b.mutable_column(2).AppendNull();
+    else b.mutable_column(2).AppendDouble(static_cast<double>(i) / 2);
+  }
+  return b;
+}
+
+class TableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() /
+            StrCat("lepton_table_", ::getpid(), "_",
+                   ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  absl::StatusOr<WriteResult> Write(const RecordBatch& b, TableWriteOptions o = {}) {
+    LEPTON_ASSIGN_OR_RETURN(auto w, TableWriter::Open(dir_, b.schema(), o, clock_));
+    LEPTON_RETURN_IF_ERROR(w->Write(b));
+    return w->Commit();
+  }
+  std::vector<RecordBatch> ScanAll(const delta::Snapshot& s, ScanOptions o, ScanStats* stats = nullptr) {
+    std::vector<RecordBatch> out;
+    auto r = Scan(dir_, s, o, [&](const RecordBatch& b) {
+      out.push_back(b);
+      return absl::OkStatus();
+    });
+    EXPECT_OK(r);
+    if (stats != nullptr && r.ok()) *stats = *r;
+    return out;
+  }
+  static int64_t Rows(const std::vector<RecordBatch>& bs) {
+    int64_t n = 0;
+    for (const auto& b : bs) n += b.num_rows();
+    return n;
+  }
+  delta::Snapshot Snap(std::optional<int64_t> v = std::nullopt) {
+    auto s = delta::DeltaLog(dir_, clock_).SnapshotAt(v);
+    EXPECT_OK(s);
+    return s.ok() ? *s : delta::Snapshot{};
+  }
+
+  FakeClock clock_;
+  std::string dir_;
+};
+
+TEST_F(TableTest, WriteThenScanEverything) {
+  LEPTON_ASSERT_OK_AND_ASSIGN(WriteResult r, Write(People(0, 1000), {.max_rows_per_file = 300}));
+  EXPECT_EQ(r.version, 0);
+  EXPECT_EQ(r.files_written, 4);
+  EXPECT_EQ(r.snapshot.num_records, 1000);
+  auto batches = ScanAll(r.snapshot, {});
+  EXPECT_EQ(Rows(batches), 1000);
+  EXPECT_EQ(batches[0].column(1).StringAt(5), "p5");
+  // Delta per-file statistics come from the Parquet footers.
+  const Json& stats = r.snapshot.files[0].stats;
+  EXPECT_EQ(stats["numRecords"], 300);
+  EXPECT_EQ(stats["minValues"]["id"], 0);
+  EXPECT_EQ(stats["maxValues"]["id"], 299);
+  EXPECT_EQ(stats["nullCount"]["score"], 30);
+}
+
+TEST_F(TableTest, PredicatesFilterAndSkipRowGroups) {
+  ASSERT_OK(Write(People(0, 1000), {.max_rows_per_file = 100}));
+  ScanStats st;
+  auto batches = ScanAll(Snap(), {.columns = {"name"},
+                                  .predicates = {{"id", CompareOp::kBetween, {250, 260}}}},
+                         &st);
+  ASSERT_EQ(Rows(batches), 11);
+  EXPECT_EQ(batches[0].schema().size(), 1u);
+  EXPECT_EQ(batches[0].column(0).StringAt(0), "p250");
+  EXPECT_EQ(st.files, 10);
+  EXPECT_EQ(st.row_groups_skipped, 9);  // only the file holding 200..299 is read
+  EXPECT_EQ(Rows(ScanAll(Snap(), {.predicates = {{"score", CompareOp::kIsNull, {}}}})), 100);
+  EXPECT_EQ(Rows(ScanAll(Snap(), {.predicates = {{"name", CompareOp::kIn, {"p1", "p999", "zz"}}}})), 2);
+  EXPECT_EQ(Rows(ScanAll(Snap(), {.predicates = {{"id", CompareOp::kLt, {10}},
+                                                 {"score", CompareOp::kGe, {2.0}}}})), 6);
+  EXPECT_EQ(Rows(ScanAll(Snap(), {.limit = 7})), 7);
+}
+
+TEST_F(TableTest, BadScanRequestsAreInvalidArgument) {
+  ASSERT_OK(Write(People(0, 10)));
+  auto noop = [](const RecordBatch&) { return absl::OkStatus(); };
+  EXPECT_THAT(Scan(dir_, Snap(), {.columns = {"nope"}}, noop),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown column 'nope'")));
+  EXPECT_THAT(Scan(dir_, Snap(), {.predicates = {{"id", CompareOp::kEq, {"abc"}}}}, noop),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a int64")));
+  EXPECT_THAT(Scan(dir_, Snap(), {.predicates = {{"id", CompareOp::kBetween, {1}}}}, noop),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(TableTest, AppendOverwriteAndTimeTravel) {
+  ASSERT_OK(Write(People(0, 10)));
+  ASSERT_OK(Write(People(10, 5)));
+  LEPTON_ASSERT_OK_AND_ASSIGN(WriteResult over, Write(People(100, 3), {.mode = WriteMode::kOverwrite}));
+  EXPECT_EQ(over.version, 2);
+  EXPECT_EQ(Rows(ScanAll(Snap(), {})), 3);
+  EXPECT_EQ(Rows(ScanAll(Snap(1), {})), 15);
+  EXPECT_EQ(Rows(ScanAll(Snap(0), {})), 10);
+}
+
+TEST_F(TableTest, SchemaEvolutionAddsColumnsAndWidens) {
+  RecordBatch narrow(Schema({{"id", DataType::kInt32, false}, {"x", DataType::kFloat}}));
+  narrow.mutable_column(0).AppendInt32(1);
+  narrow.mutable_column(1).AppendFloat(1.5f);
+  ASSERT_OK(Write(narrow));
+  RecordBatch wide(Schema({{"id", DataType::kInt64, false}, {"x", DataType::kDouble},
+                           {"extra", DataType::kString}}));
+  wide.mutable_column(0).AppendInt64(int64_t{1} << 40);
+  wide.mutable_column(1).AppendDouble(2.5);
+  wide.mutable_column(2).AppendString("new");
+  LEPTON_ASSERT_OK_AND_ASSIGN(WriteResult r, Write(wide));
+  const Schema& s = r.snapshot.metadata.schema;
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s.field(0).type, DataType::kInt64);
+  EXPECT_EQ(s.field(1).type, DataType::kDouble);
+  EXPECT_TRUE(s.field(2).nullable);
+  auto batches = ScanAll(r.snapshot, {});
+  ASSERT_EQ(Rows(batches), 2);
+  const RecordBatch& b = batches[0];
+  EXPECT_EQ(b.column(0).ValueAt<int64_t>(0), 1);  // widened from the old file
+  EXPECT_EQ(b.column(1).ValueAt<double>(0), 1.5);
+  EXPECT_TRUE(b.column(2).IsNull(0));             // missing in the old file
+  EXPECT_EQ(b.column(2).StringAt(1), "new");
+  // Incompatible: string where the table has int64.
+  RecordBatch bad(Schema({{"id", DataType::kString, false}}));
+  bad.mutable_column(0).AppendString("x");
+  EXPECT_THAT(Write(bad), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                   HasSubstr("column 'id' is int64 in the table but string")));
+  EXPECT_EQ(Snap().version, 1);  // nothing committed
+}
+
+TEST_F(TableTest, AbortedWriteCommitsNothingAndLeavesNoFiles) {
+  ASSERT_OK(Write(People(0, 10)));
+  {
+    LEPTON_ASSERT_OK_AND_ASSIGN(auto w, TableWriter::Open(dir_, People(0, 1).schema(), {}, clock_));
+    ASSERT_OK(w->Write(People(0, 100)));
+  }  // destroyed without Commit
+  EXPECT_EQ(Snap().version, 0);
+  int parquet_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    if (e.path().extension() == ".parquet") ++parquet_files;
+  }
+  EXPECT_EQ(parquet_files, 1);
+}
+
+TEST(MergeSchemasTest, Rules) {
+  Schema t({{"a", DataType::kInt32, false}, {"b", DataType::kString}});
+  LEPTON_ASSERT_OK_AND_ASSIGN(Schema m, MergeSchemas(t, Schema({{"a", DataType::kInt32, false}})));
+  EXPECT_EQ(m, t);  // b missing but nullable: kept
+  EXPECT_THAT(MergeSchemas(t, Schema({{"b", DataType::kString}})),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("'a' is missing")));
+  EXPECT_THAT(MergeSchemas(t, Schema({{"a", DataType::kInt32, true}})),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("does not allow nulls")));
+}
+
+}  // namespace
+}  // namespace lepton::lake

@@ -25,7 +25,7 @@ EDGES = {
     "sqlite3.h": ["store/sqlite/"],
     "libpq-fe.h": ["store/postgres/"],
     "sodium.h": ["base/crypto.cc"],
-    "yaml-cpp/": ["base/config.cc"],
+    "yaml-cpp/": ["base/config.cc", "lake/clean/"],
     "zstd.h": ["lake/parquet/"],
     "snappy.h": ["lake/parquet/"],
     "snappy-c.h": ["lake/parquet/"],

@@ -23,6 +23,7 @@ Commands:
   grant      list, add, revoke a user's roles over scopes
   roles      the roles and what each may do
   audit      list the audit log, verify its hash chain
+  lake       namespaces, datasets, ingest, versions, lineage, scans
   version    print the version
 
 Run 'lepton COMMAND --help' for a command's flags.
@@ -56,5 +57,6 @@ int main(int argc, char** argv) {
   if (command == "grant") return RunGrant(args);
   if (command == "roles") return RunRoles(args);
   if (command == "audit") return RunAudit(args);
+  if (command == "lake") return RunLake(args);
   return Fail("unknown command '" + command + "' (see lepton --help)", 2);
 }

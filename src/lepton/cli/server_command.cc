@@ -12,6 +12,8 @@
 #include "lepton/base/strings.h"
 #include "lepton/api/api_service.h"
 #include "lepton/api/http_server.h"
+#include "lepton/api/lake_routes.h"
+#include "lepton/lake/lake.h"
 #include "lepton/auth/audit_log.h"
 #include "lepton/auth/auth_service.h"
 #include "lepton/base/clock.h"
@@ -95,6 +97,8 @@ int RunServer(const Argv& argv) {
 
   api::ApiService service(**store, auth_service, audit,
                           {.access_log = config->access_log, .version = "0.1.0"});
+  lake::Lake lake(config->home + "/lake", **store, clock);
+  api::AddLakeRoutes(service.router(), lake, config->home + "/tmp/uploads");
   const auto colon = config->listen.rfind(':');
   api::HttpServerOptions http;
   http.host = config->listen.substr(0, colon);

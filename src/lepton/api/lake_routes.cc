@@ -1,0 +1,420 @@
+#include "lepton/api/lake_routes.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "absl/time/time.h"
+#include "lepton/api/api_service.h"
+#include "lepton/base/crypto.h"
+#include "lepton/base/files.h"
+#include "lepton/base/status.h"
+#include "lepton/base/strings.h"
+
+namespace lepton::api {
+namespace {
+
+using auth::Action;
+using lake::DataType;
+
+Json Str() { return {{"type", "string"}}; }
+Json Obj(Json props, std::vector<std::string> required = {}) {
+  Json j = {{"type", "object"}, {"properties", std::move(props)}};
+  if (!required.empty()) j["required"] = required;
+  return j;
+}
+Json DatasetSchema() {
+  return Obj({{"id", Str()}, {"namespace", Str()}, {"name", Str()}, {"full_name", Str()},
+              {"description", Str()}, {"tags", {{"type", "array"}, {"items", Str()}}},
+              {"owner", Str()}, {"sensitive", {{"type", "boolean"}}}, {"created_at", Str()},
+              {"updated_at", Str()}, {"current_version", {{"type", "integer"}}},
+              {"row_count", {{"type", "integer"}}}, {"size_bytes", {{"type", "integer"}}},
+              {"schema", {{"type", "object"}}}});
+}
+Json NamespaceSchema() {
+  return Obj({{"name", Str()}, {"description", Str()}, {"owner", Str()}, {"created_at", Str()}});
+}
+
+Json CellJson(const lake::Column& c, int64_t i) {
+  if (c.IsNull(i)) return nullptr;
+  switch (c.type()) {
+    case DataType::kBool: return c.ValueAt<uint8_t>(i) != 0;
+    case DataType::kInt32: return c.ValueAt<int32_t>(i);
+    case DataType::kInt64: return c.ValueAt<int64_t>(i);
+    case DataType::kFloat: {
+      const float v = c.ValueAt<float>(i);
+      return std::isfinite(v) ? Json(v) : Json(nullptr);
+    }
+    case DataType::kDouble: {
+      const double v = c.ValueAt<double>(i);
+      return std::isfinite(v) ? Json(v) : Json(nullptr);
+    }
+    case DataType::kString: return std::string(c.StringAt(i));
+    case DataType::kDate:
+      return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(int64_t{c.ValueAt<int32_t>(i)} * 86400),
+                              absl::UTCTimeZone());
+    case DataType::kTimestamp:
+      return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(c.ValueAt<int64_t>(i)),
+                              absl::UTCTimeZone());
+  }
+  return nullptr;
+}
+
+void AppendCsvField(const std::string& v, std::string* out) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) {
+    out->append(v);
+    return;
+  }
+  out->push_back('"');
+  for (char ch : v) {
+    if (ch == '"') out->push_back('"');
+    out->push_back(ch);
+  }
+  out->push_back('"');
+}
+
+absl::Status Require(const RouteContext& ctx, Action action, const std::string& resource) {
+  return auth::Authorize(*ctx.principal, action, resource);
+}
+
+absl::StatusOr<lake::VersionSpec> VersionFrom(const std::optional<Json>& version,
+                                              const std::optional<std::string>& as_of) {
+  lake::VersionSpec spec;
+  if (version) {
+    if (!version->is_number_integer() || version->get<int64_t>() < 0) {
+      return absl::InvalidArgumentError("version: expected a non-negative integer");
+    }
+    spec.version = version->get<int64_t>();
+  }
+  if (as_of) {
+    absl::Time t;
+    if (!ParseTimestamp(*as_of, &t)) {
+      return absl::InvalidArgumentError(StrCat("as_of: expected an RFC 3339 time, got '", *as_of, "'"));
+    }
+    spec.as_of = t;
+  }
+  if (spec.version && spec.as_of) return absl::InvalidArgumentError("give version or as_of, not both");
+  return spec;
+}
+
+// Removes a staged upload when the request is done, whatever happens.
+struct StagedFile {
+  std::string path;
+  ~StagedFile() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
+
+}  // namespace
+
+Json BatchRowsToJson(const lake::RecordBatch& batch) {
+  Json rows = Json::array();
+  for (int64_t r = 0; r < batch.num_rows(); ++r) {
+    Json row = Json::array();
+    for (size_t c = 0; c < batch.num_columns(); ++c) row.push_back(CellJson(batch.column(c), r));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void AppendCsvRows(const lake::RecordBatch& batch, std::string* out) {
+  for (int64_t r = 0; r < batch.num_rows(); ++r) {
+    for (size_t c = 0; c < batch.num_columns(); ++c) {
+      if (c > 0) out->push_back(',');
+      const Json v = CellJson(batch.column(c), r);
+      if (v.is_null()) continue;
+      AppendCsvField(v.is_string() ? v.get<std::string>() : v.dump(), out);
+    }
+    out->append("\r\n");
+  }
+}
+
+void AddLakeRoutes(Router& router, lake::Lake& lake, std::string upload_dir) {
+  lake::Catalog& catalog = lake.catalog();
+  const RoutePermission ns_write{Action::kDatasetWrite, "{ns}"};
+  const RoutePermission ns_read{Action::kRead, "{ns}"};
+  const RoutePermission ds_write{Action::kDatasetWrite, "{ns}/{name}"};
+  const RoutePermission ds_read{Action::kRead, "{ns}/{name}"};
+
+  router.Add({.method = "GET", .pattern = "/api/v1/lake/namespaces", .operation_id = "lake.namespace.list",
+              .summary = "Namespaces the caller may read.", .tag = "lake",
+              .response_schema = {{"type", "array"}, {"items", NamespaceSchema()}}},
+             [&catalog](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(auto all, catalog.ListNamespaces());
+               Json out = Json::array();
+               for (const auto& ns : all) {
+                 if (Require(ctx, Action::kRead, ns.name).ok()) out.push_back(lake::NamespaceToJson(ns));
+               }
+               return HttpResponse::MakeJson(200, out);
+             });
+  router.Add({.method = "POST", .pattern = "/api/v1/lake/namespaces", .operation_id = "lake.namespace.create",
+              .summary = "Create a namespace (dataset.write over it).", .tag = "lake",
+              .request_schema = Obj({{"name", Str()}, {"description", Str()}}, {"name"}),
+              .response_schema = NamespaceSchema(), .success_status = 201},
+             [&catalog](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(Json body, ParseJsonBody(ctx.request));
+               JsonFields f(body, "body");
+               std::string name = f.String("name");
+               std::string description = f.OptionalString("description").value_or("");
+               LEPTON_RETURN_IF_ERROR(f.Finish());
+               LEPTON_RETURN_IF_ERROR(lake::ValidateLakeName("namespace", name));
+               LEPTON_RETURN_IF_ERROR(Require(ctx, Action::kDatasetWrite, name));
+               LEPTON_ASSIGN_OR_RETURN(auto ns, catalog.CreateNamespace(name, description,
+                                                                        ctx.principal->user_name));
+               return HttpResponse::MakeJson(201, lake::NamespaceToJson(ns));
+             });
+  router.Add({.method = "GET", .pattern = "/api/v1/lake/namespaces/{ns}", .operation_id = "lake.namespace.get",
+              .summary = "One namespace.", .tag = "lake", .permission = ns_read,
+              .response_schema = NamespaceSchema()},
+             [&catalog](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(auto ns, catalog.GetNamespace(ctx.Param("ns")));
+               return HttpResponse::MakeJson(200, lake::NamespaceToJson(ns));
+             });
+  router.Add({.method = "DELETE", .pattern = "/api/v1/lake/namespaces/{ns}", .operation_id = "lake.namespace.delete",
+              .summary = "Delete an empty namespace.", .tag = "lake", .permission = ns_write,
+              .response_schema = Obj({{"deleted", Str()}})},
+             [&catalog](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_RETURN_IF_ERROR(catalog.DeleteNamespace(ctx.Param("ns")));
+               return HttpResponse::MakeJson(200, {{"deleted", ctx.Param("ns")}});
+             });
+
+  router.Add({.method = "GET", .pattern = "/api/v1/lake/datasets", .operation_id = "lake.dataset.list",
+              .summary = "Datasets the caller may read (optionally of one namespace).", .tag = "lake",
+              .response_schema = {{"type", "array"}, {"items", DatasetSchema()}},
+              .query_params = {"namespace"}},
+             [&catalog](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(auto all,
+                                       catalog.ListDatasets(ctx.request.QueryParam("namespace").value_or("")));
+               Json out = Json::array();
+               for (const auto& d : all) {
+                 if (Require(ctx, Action::kRead, d.full_name()).ok()) out.push_back(lake::DatasetToJson(d));
+               }
+               return HttpResponse::MakeJson(200, out);
+             });
+  router.Add({.method = "POST", .pattern = "/api/v1/lake/datasets/{ns}/{name}", .operation_id = "lake.dataset.create",
+              .summary = "Register a dataset (no data yet).", .tag = "lake", .permission = ds_write,
+              .request_schema = Obj({{"description", Str()}, {"tags", {{"type", "array"}, {"items", Str()}}},
+                                     {"sensitive", {{"type", "boolean"}}}}),
+              .response_schema = DatasetSchema(), .success_status = 201},
+             [&catalog](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               Json body = Json::object();
+               if (!ctx.request.body.empty()) {
+                 LEPTON_ASSIGN_OR_RETURN(body, ParseJsonBody(ctx.request));
+               }
+               JsonFields f(body, "body");
+               std::string description = f.OptionalString("description").value_or("");
+               std::vector<std::string> tags = f.OptionalStringArray("tags").value_or(std::vector<std::string>{});
+               bool sensitive = f.OptionalBool("sensitive").value_or(false);
+               LEPTON_RETURN_IF_ERROR(f.Finish());
+               LEPTON_ASSIGN_OR_RETURN(auto d, catalog.CreateDataset(ctx.Param("ns"), ctx.Param("name"), description,
+                                                                     tags, sensitive, ctx.principal->user_name));
+               return HttpResponse::MakeJson(201, lake::DatasetToJson(d));
+             });
+  router.Add({.method = "GET", .pattern = "/api/v1/lake/datasets/{ns}/{name}", .operation_id = "lake.dataset.get",
+              .summary = "A dataset: description, tags, owner, schema, version, rows, size.", .tag = "lake",
+              .permission = ds_read, .response_schema = DatasetSchema()},
+             [&catalog](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(auto d, catalog.GetDataset(ctx.Param("ns"), ctx.Param("name")));
+               return HttpResponse::MakeJson(200, lake::DatasetToJson(d));
+             });
+  router.Add({.method = "PATCH", .pattern = "/api/v1/lake/datasets/{ns}/{name}", .operation_id = "lake.dataset.update",
+              .summary = "Change a dataset's description, tags or sensitive flag.", .tag = "lake",
+              .permission = ds_write,
+              .request_schema = Obj({{"description", Str()}, {"tags", {{"type", "array"}, {"items", Str()}}},
+                                     {"sensitive", {{"type", "boolean"}}}}),
+              .response_schema = DatasetSchema()},
+             [&catalog](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(Json body, ParseJsonBody(ctx.request));
+               JsonFields f(body, "body");
+               lake::DatasetUpdate u;
+               u.description = f.OptionalString("description");
+               u.tags = f.OptionalStringArray("tags");
+               u.sensitive = f.OptionalBool("sensitive");
+               LEPTON_RETURN_IF_ERROR(f.Finish());
+               LEPTON_ASSIGN_OR_RETURN(auto d, catalog.UpdateDataset(ctx.Param("ns"), ctx.Param("name"), u));
+               return HttpResponse::MakeJson(200, lake::DatasetToJson(d));
+             });
+  router.Add({.method = "DELETE", .pattern = "/api/v1/lake/datasets/{ns}/{name}", .operation_id = "lake.dataset.delete",
+              .summary = "Delete a dataset and its files.", .tag = "lake", .permission = ds_write,
+              .response_schema = Obj({{"deleted", Str()}})},
+             [&lake](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_RETURN_IF_ERROR(lake.DeleteDataset(ctx.Param("ns"), ctx.Param("name")));
+               return HttpResponse::MakeJson(200, {{"deleted", StrCat(ctx.Param("ns"), "/", ctx.Param("name"))}});
+             });
+
+  router.Add({.method = "POST", .pattern = "/api/v1/lake/datasets/{ns}/{name}/ingest",
+              .operation_id = "lake.dataset.ingest",
+              .summary = "Ingest the CSV in the request body as a new version (the dataset and namespace "
+                         "are created when missing).",
+              .tag = "lake", .permission = ds_write,
+              .response_schema = Obj({{"dataset", DatasetSchema()}, {"version", {{"type", "integer"}}},
+                                      {"rows", {{"type", "integer"}}}, {"bad_rows", {{"type", "integer"}}},
+                                      {"sha256", Str()}, {"quarantine", Str()}}),
+              .success_status = 201,
+              .query_params = {"mode", "bad_rows", "delimiter", "header", "source", "description"}},
+             [&lake, upload_dir](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               const HttpRequest& req = ctx.request;
+               if (req.body.empty()) return absl::InvalidArgumentError("body: expected the CSV file, got nothing");
+               lake::CsvIngestRequest r;
+               r.ns = ctx.Param("ns");
+               r.name = ctx.Param("name");
+               r.user = ctx.principal->user_name;
+               r.source_name = req.QueryParam("source").value_or("upload.csv");
+               r.description = req.QueryParam("description").value_or("");
+               const std::string mode = req.QueryParam("mode").value_or("append");
+               if (mode == "overwrite") r.mode = lake::WriteMode::kOverwrite;
+               else if (mode != "append") return absl::InvalidArgumentError("mode: expected append or overwrite");
+               const std::string bad = req.QueryParam("bad_rows").value_or("fail");
+               if (bad == "skip") r.csv.bad_rows = lake::ingest::BadRowPolicy::kSkip;
+               else if (bad == "quarantine") r.csv.bad_rows = lake::ingest::BadRowPolicy::kQuarantine;
+               else if (bad != "fail") return absl::InvalidArgumentError("bad_rows: expected fail, skip or quarantine");
+               if (auto d = req.QueryParam("delimiter")) {
+                 if (d->size() != 1) return absl::InvalidArgumentError("delimiter: expected one character");
+                 r.csv.delimiter = (*d)[0];
+               }
+               if (auto h = req.QueryParam("header")) {
+                 if (*h != "true" && *h != "false") return absl::InvalidArgumentError("header: expected true or false");
+                 r.csv.has_header = *h == "true";
+               }
+               LEPTON_RETURN_IF_ERROR(MakeDirs(upload_dir, 0700));
+               StagedFile staged{StrCat(upload_dir, "/upload-", HexEncode(RandomBytes(8)), ".csv")};
+               LEPTON_RETURN_IF_ERROR(WriteFileAtomically(staged.path, req.body, 0600));
+               r.path = staged.path;
+               LEPTON_ASSIGN_OR_RETURN(lake::IngestResult res, lake.IngestCsv(r));
+               return HttpResponse::MakeJson(
+                   201, {{"dataset", lake::DatasetToJson(res.dataset)}, {"version", res.version},
+                         {"rows", res.rows}, {"bad_rows", res.bad_rows}, {"sha256", res.sha256},
+                         {"quarantine", res.quarantine}});
+             });
+
+  router.Add({.method = "GET", .pattern = "/api/v1/lake/datasets/{ns}/{name}/versions",
+              .operation_id = "lake.dataset.versions", .summary = "Version history (Delta commits).",
+              .tag = "lake", .permission = ds_read,
+              .response_schema = {{"type", "array"}, {"items", {{"type", "object"}}}}},
+             [&lake](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(auto history, lake.History(ctx.Param("ns"), ctx.Param("name")));
+               Json out = Json::array();
+               for (const auto& c : history) {
+                 out.push_back({{"version", c.version},
+                                {"timestamp", FormatTimestamp(absl::FromUnixMillis(c.timestamp_ms))},
+                                {"operation", c.operation},
+                                {"parameters", c.operation_parameters},
+                                {"user", c.user}});
+               }
+               return HttpResponse::MakeJson(200, out);
+             });
+  router.Add({.method = "GET", .pattern = "/api/v1/lake/datasets/{ns}/{name}/lineage",
+              .operation_id = "lake.dataset.lineage", .summary = "How each version came to be.",
+              .tag = "lake", .permission = ds_read,
+              .response_schema = {{"type", "array"}, {"items", {{"type", "object"}}}}},
+             [&catalog](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(auto lineage, catalog.Lineage(ctx.Param("ns"), ctx.Param("name")));
+               Json out = Json::array();
+               for (const auto& l : lineage) out.push_back(lake::LineageToJson(l));
+               return HttpResponse::MakeJson(200, out);
+             });
+
+  Json predicate_schema = Obj({{"column", Str()}, {"op", Str()}, {"value", Json::object()},
+                               {"values", {{"type", "array"}, {"items", Json::object()}}}},
+                              {"column", "op"});
+  router.Add({.method = "POST", .pattern = "/api/v1/lake/datasets/{ns}/{name}/scan",
+              .operation_id = "lake.dataset.scan",
+              .summary = "Read rows: projection, predicates (=, !=, <, <=, >, >=, between, in, is_null, "
+                         "is_not_null; AND), limit, version or as_of; JSON or CSV.",
+              .tag = "lake", .permission = ds_read,
+              .request_schema = Obj({{"columns", {{"type", "array"}, {"items", Str()}}},
+                                     {"where", {{"type", "array"}, {"items", predicate_schema}}},
+                                     {"limit", {{"type", "integer"}, {"minimum", 0}}},
+                                     {"version", {{"type", "integer"}, {"minimum", 0}}},
+                                     {"as_of", Str()},
+                                     {"format", {{"type", "string"}, {"enum", {"json", "csv"}}}}}),
+              .response_schema = {{"type", "object"}}},
+             [&lake](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               Json body = Json::object();
+               if (!ctx.request.body.empty()) {
+                 LEPTON_ASSIGN_OR_RETURN(body, ParseJsonBody(ctx.request));
+               }
+               JsonFields f(body, "body");
+               lake::ScanOptions o;
+               o.columns = f.OptionalStringArray("columns").value_or(std::vector<std::string>{});
+               std::optional<Json> where = f.OptionalValue("where");
+               // Responses are built in memory: the default and the maximum bound them.
+               constexpr int64_t kDefaultLimit = 10000, kMaxLimit = 1000000;
+               o.limit = f.OptionalInt("limit").value_or(kDefaultLimit);
+               std::optional<Json> version = f.OptionalValue("version");
+               std::optional<std::string> as_of = f.OptionalString("as_of");
+               const std::string format = f.OptionalString("format").value_or("json");
+               LEPTON_RETURN_IF_ERROR(f.Finish());
+               if (o.limit < 0 || o.limit > kMaxLimit) {
+                 return absl::InvalidArgumentError(StrCat("body.limit: expected 0 to ", kMaxLimit));
+               }
+               if (format != "json" && format != "csv") return absl::InvalidArgumentError("body.format: expected json or csv");
+               if (where) {
+                 if (!where->is_array()) return absl::InvalidArgumentError("body.where: expected an array");
+                 for (size_t i = 0; i < where->size(); ++i) {
+                   JsonFields p((*where)[i], StrCat("body.where[", i, "]"));
+                   lake::Predicate pred;
+                   pred.column = p.String("column");
+                   const std::string op = p.String("op");
+                   std::optional<Json> value = p.OptionalValue("value");
+                   std::optional<Json> values = p.OptionalValue("values");
+                   LEPTON_RETURN_IF_ERROR(p.Finish());
+                   auto parsed = lake::ParseCompareOp(op);
+                   if (!parsed.ok()) return Annotate(parsed.status(), StrCat("body.where[", i, "].op"));
+                   pred.op = *parsed;
+                   if (value) pred.values.push_back(*value);
+                   if (values) {
+                     if (!values->is_array()) return absl::InvalidArgumentError(StrCat("body.where[", i, "].values: expected an array"));
+                     for (const Json& v : *values) pred.values.push_back(v);
+                   }
+                   o.predicates.push_back(std::move(pred));
+                 }
+               }
+               LEPTON_ASSIGN_OR_RETURN(lake::VersionSpec spec, VersionFrom(version, as_of));
+               LEPTON_ASSIGN_OR_RETURN(auto snap, lake.Snapshot(ctx.Param("ns"), ctx.Param("name"), spec));
+               std::string csv;
+               Json rows = Json::array();
+               std::vector<std::string> names;
+               lake::Schema out_schema;
+               LEPTON_ASSIGN_OR_RETURN(
+                   lake::ScanStats stats,
+                   lake::Scan(lake.TableDir(ctx.Param("ns"), ctx.Param("name")), snap, o,
+                              [&](const lake::RecordBatch& b) -> absl::Status {
+                                if (format == "csv") AppendCsvRows(b, &csv);
+                                else for (Json& r : BatchRowsToJson(b)) rows.push_back(std::move(r));
+                                out_schema = b.schema();
+                                return absl::OkStatus();
+                              }));
+               if (out_schema.size() == 0) {
+                 // No rows: still answer with the projected schema.
+                 std::vector<lake::Field> fields;
+                 const lake::Schema& s = snap.metadata.schema;
+                 if (o.columns.empty()) fields = s.fields();
+                 else for (const auto& c : o.columns) fields.push_back(s.field(static_cast<size_t>(s.Find(c))));
+                 out_schema = lake::Schema(fields);
+               }
+               for (const auto& fld : out_schema.fields()) names.push_back(fld.name);
+               if (format == "csv") {
+                 std::string header;
+                 for (size_t i = 0; i < names.size(); ++i) {
+                   if (i > 0) header.push_back(',');
+                   AppendCsvField(names[i], &header);
+                 }
+                 HttpResponse r;
+                 r.status = 200;
+                 r.content_type = "text/csv; charset=utf-8";
+                 r.body = header + "\r\n" + csv;
+                 r.headers.emplace_back("X-Lepton-Version", std::to_string(snap.version));
+                 return r;
+               }
+               return HttpResponse::MakeJson(
+                   200, {{"version", snap.version}, {"columns", names},
+                         {"schema", out_schema.ToJson()}, {"rows", rows},
+                         {"stats", {{"files", stats.files}, {"row_groups", stats.row_groups},
+                                    {"row_groups_skipped", stats.row_groups_skipped},
+                                    {"rows_read", stats.rows_read}, {"rows", stats.rows_emitted}}}});
+             });
+}
+
+}  // namespace lepton::api

@@ -1,0 +1,24 @@
+#pragma once
+// REST routes of the data lake under /api/v1/lake/: namespaces, datasets (catalog entries),
+// CSV ingest (the request body is the file), versions, lineage and scans. Permissions come from
+// `auth`: dataset.write to change a namespace or dataset, read to see it; listings show only
+// what the caller may read. Registered by the server at start-up.
+
+#include <string>
+
+#include "lepton/api/router.h"
+#include "lepton/lake/lake.h"
+
+namespace lepton::api {
+
+// `lake` must outlive `router`. Uploaded files are staged in `upload_dir` (created if needed)
+// and removed after the ingest.
+void AddLakeRoutes(Router& router, lake::Lake& lake, std::string upload_dir);
+
+// A scan result as JSON: {"schema": {...}, "columns": [names], "rows": [[v, …], …]} with dates
+// as "YYYY-MM-DD" and timestamps as RFC 3339 strings.
+Json BatchRowsToJson(const lake::RecordBatch& batch);
+// Appends `batch` as CSV rows (RFC 4180 quoting; nulls as empty fields) to `out`.
+void AppendCsvRows(const lake::RecordBatch& batch, std::string* out);
+
+}  // namespace lepton::api

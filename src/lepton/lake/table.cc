@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <set>
 #include <variant>
 
 #include "absl/time/time.h"
@@ -574,6 +577,46 @@ absl::StatusOr<ScanStats> Scan(const std::string& dir, const delta::Snapshot& sn
   }
   LEPTON_RETURN_IF_ERROR(flush());
   return stats;
+}
+
+absl::StatusOr<VacuumResult> Vacuum(const std::string& dir, absl::Duration retention, Clock& clock,
+                                    bool dry_run) {
+  if (retention < absl::ZeroDuration()) return absl::InvalidArgumentError("retention must be >= 0");
+  delta::DeltaLog log(dir, clock);
+  LEPTON_ASSIGN_OR_RETURN(std::vector<delta::CommitInfo> history, log.History());
+  const absl::Time now = clock.Now();
+  const int64_t cutoff_ms = absl::ToUnixMillis(now - retention);
+  std::set<std::string> keep;
+  for (size_t i = 0; i < history.size(); ++i) {
+    const bool recent = history[i].timestamp_ms >= cutoff_ms;
+    const bool in_effect_at_cutoff =
+        history[i].timestamp_ms < cutoff_ms &&
+        (i + 1 == history.size() || history[i + 1].timestamp_ms >= cutoff_ms);
+    if (!recent && !in_effect_at_cutoff) continue;
+    LEPTON_ASSIGN_OR_RETURN(delta::Snapshot snap, log.SnapshotAt(history[i].version));
+    for (const delta::AddFile& f : snap.files) keep.insert(f.path);
+  }
+  VacuumResult result;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || name.starts_with("_") || name.starts_with(".") ||
+        !name.ends_with(".parquet") || keep.contains(name)) {
+      continue;
+    }
+    struct stat st;
+    if (::stat(entry.path().c_str(), &st) != 0) continue;
+    const int64_t mtime_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+    if (mtime_ms >= cutoff_ms) continue;  // recent (or from a clock ahead of ours): keep
+    if (!dry_run && ::unlink(entry.path().c_str()) != 0) {
+      return absl::InternalError(StrCat("deleting ", entry.path().string(), ": ", std::strerror(errno)));
+    }
+    result.deleted.push_back(name);
+    result.bytes_deleted += st.st_size;
+  }
+  if (ec) return absl::InternalError(StrCat("listing ", dir, ": ", ec.message()));
+  std::sort(result.deleted.begin(), result.deleted.end());
+  return result;
 }
 
 }  // namespace lepton::lake

@@ -122,4 +122,18 @@ absl::StatusOr<ScanStats> Scan(const std::string& dir, const delta::Snapshot& sn
                                const ScanOptions& options,
                                const std::function<absl::Status(const RecordBatch&)>& emit);
 
+struct VacuumResult {
+  std::vector<std::string> deleted;  // file names (relative to the table folder)
+  int64_t bytes_deleted = 0;
+};
+
+// Deletes the table's data files that no version still within `retention` can read: a file is
+// kept when the current version or any version committed within `retention` before now (or the
+// version in effect at that moment) references it, or when it was modified within `retention`
+// (it may belong to a write that has not committed yet). With `dry_run` nothing is deleted and
+// the result lists what would be. Time travel to versions older than `retention` may fail
+// afterwards, as in Delta Lake.
+absl::StatusOr<VacuumResult> Vacuum(const std::string& dir, absl::Duration retention, Clock& clock,
+                                    bool dry_run);
+
 }  // namespace lepton::lake

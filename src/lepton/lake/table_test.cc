@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
+#include "lepton/base/files.h"
 #include "lepton/base/strings.h"
 #include "lepton/base/testing/status_matchers.h"
 
@@ -163,6 +164,28 @@ TEST_F(TableTest, AbortedWriteCommitsNothingAndLeavesNoFiles) {
     if (e.path().extension() == ".parquet") ++parquet_files;
   }
   EXPECT_EQ(parquet_files, 1);
+}
+
+TEST_F(TableTest, VacuumDeletesOnlyUnreadableOldFiles) {
+  // A real clock is needed for file modification times; use retention windows around "now".
+  ASSERT_OK(Write(People(0, 10)));                                    // v0: file A
+  LEPTON_ASSERT_OK_AND_ASSIGN(WriteResult over, Write(People(0, 5), {.mode = WriteMode::kOverwrite}));  // v1: B
+  const std::string old_file = Snap(0).files[0].path;
+  const std::string live_file = over.snapshot.files[0].path;
+  ASSERT_OK(WriteFileAtomically(dir_ + "/part-orphan.zstd.parquet", "PAR1"));  // a dead writer's file
+  // Everything is recent: nothing may go.
+  LEPTON_ASSERT_OK_AND_ASSIGN(VacuumResult none, Vacuum(dir_, absl::Hours(1), Clock::System(), false));
+  EXPECT_TRUE(none.deleted.empty());
+  // Once the retention window has passed (FakeClock far ahead): the old and the orphan file go.
+  clock_.Set(absl::Now() + absl::Hours(48));
+  LEPTON_ASSERT_OK_AND_ASSIGN(VacuumResult dry, Vacuum(dir_, absl::Hours(24), clock_, true));
+  EXPECT_EQ(dry.deleted, (std::vector<std::string>{old_file, "part-orphan.zstd.parquet"}));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/" + old_file));  // dry run
+  LEPTON_ASSERT_OK_AND_ASSIGN(VacuumResult done, Vacuum(dir_, absl::Hours(24), clock_, false));
+  EXPECT_EQ(done.deleted.size(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/" + old_file));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/" + live_file));
+  EXPECT_EQ(Rows(ScanAll(Snap(), {})), 5);  // the current version still reads
 }
 
 TEST(MergeSchemasTest, Rules) {

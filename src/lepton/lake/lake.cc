@@ -1,7 +1,10 @@
 #include "lepton/lake/lake.h"
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "lepton/base/crypto.h"
 #include "lepton/base/files.h"
@@ -98,13 +101,59 @@ absl::StatusOr<IngestResult> Lake::IngestCsv(const CsvIngestRequest& r) {
   LEPTON_ASSIGN_OR_RETURN(auto writer,
                           TableWriter::Open(TableDir(r.ns, r.name), reader->schema(), wo, clock_));
   std::vector<ingest::BadRow> quarantined;
+  // Two stages on two cores: this thread parses CSV while a second one encodes and compresses
+  // Parquet. At most one parsed batch waits between them, so memory stays bounded.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<RecordBatch> handoff;
+  bool input_done = false;
+  absl::Status write_status;
+  std::thread encoder([&] {
+    while (true) {
+      std::optional<RecordBatch> batch;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return handoff.has_value() || input_done; });
+        if (!handoff) return;
+        batch = std::move(handoff);
+        handoff.reset();
+      }
+      cv.notify_all();
+      absl::Status s = writer->Write(*batch);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        write_status = s;
+        input_done = true;
+        cv.notify_all();
+        return;
+      }
+    }
+  });
+  absl::Status read_status;
   while (true) {
-    LEPTON_ASSIGN_OR_RETURN(std::optional<RecordBatch> batch, reader->ReadNext());
+    auto next = reader->ReadNext();
+    if (!next.ok()) {
+      read_status = next.status();
+      break;
+    }
     for (ingest::BadRow& b : reader->TakeQuarantined()) quarantined.push_back(std::move(b));
-    if (!batch) break;
-    LEPTON_RETURN_IF_ERROR(writer->Write(*batch));
+    if (!*next) break;
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return !handoff.has_value() || !write_status.ok(); });
+    if (!write_status.ok()) break;
+    handoff = std::move(*next);
+    lock.unlock();
+    cv.notify_all();
     if (r.progress) r.progress({file.position(), file.total(), reader->rows_read()});
   }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    input_done = true;
+  }
+  cv.notify_all();
+  encoder.join();
+  LEPTON_RETURN_IF_ERROR(read_status);
+  LEPTON_RETURN_IF_ERROR(write_status);
   LEPTON_ASSIGN_OR_RETURN(WriteResult written, writer->Commit());
   result.version = written.version;
   result.rows = reader->rows_read();
@@ -180,6 +229,17 @@ absl::StatusOr<ScanStats> Lake::Scan(std::string_view ns, std::string_view name,
                                      const std::function<absl::Status(const RecordBatch&)>& emit) {
   LEPTON_ASSIGN_OR_RETURN(delta::Snapshot snap, Snapshot(ns, name, spec));
   return lake::Scan(TableDir(ns, name), snap, options, emit);
+}
+
+absl::StatusOr<profile::Profile> Lake::Profile(std::string_view ns, std::string_view name,
+                                               const VersionSpec& spec,
+                                               const profile::ProfileOptions& options) {
+  LEPTON_RETURN_IF_ERROR(profile::ValidateOptions(options));
+  LEPTON_ASSIGN_OR_RETURN(delta::Snapshot snap, Snapshot(ns, name, spec));
+  profile::Profiler profiler(snap.metadata.schema, options);
+  LEPTON_RETURN_IF_ERROR(lake::Scan(TableDir(ns, name), snap, ScanOptions{},
+                                    [&](const RecordBatch& batch) { return profiler.Add(batch); }));
+  return profiler.Finish();
 }
 
 absl::StatusOr<std::vector<delta::CommitInfo>> Lake::History(std::string_view ns,

@@ -14,7 +14,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   postgresql
   nodejs npm
-  wrk jq python3 python3-fastapi python3-uvicorn python3-uvloop python3-httptools
+  wrk jq bc time python3 python3-fastapi python3-uvicorn python3-uvloop python3-httptools
 )
 
 SUDO=""

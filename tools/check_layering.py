@@ -22,10 +22,11 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]', re.M)
 # Third-party headers and the only folders (relative to src/lepton/) allowed to include them.
 EDGES = {
     "boost/": ["api/"],
-    "sqlite3.h": ["store/sqlite/"],
-    "libpq-fe.h": ["store/postgres/"],
+    "sqlite3.h": ["store/sqlite/", "lake/sources/"],
+    "libpq-fe.h": ["store/postgres/", "lake/sources/"],
     "sodium.h": ["base/crypto.cc"],
     "yaml-cpp/": ["base/config.cc", "lake/clean/"],
+    "unicode/": ["lake/clean/unicode.cc"],
     "zstd.h": ["lake/parquet/"],
     "snappy.h": ["lake/parquet/"],
     "snappy-c.h": ["lake/parquet/"],

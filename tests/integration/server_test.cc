@@ -367,3 +367,73 @@ TEST_P(ServerTest, LakeRolesIngestScanAndAudit) {
 
 }  // namespace
 }  // namespace lepton
+
+namespace lepton {
+namespace {
+
+TEST_P(ServerTest, LakeProfileAndCleanOverRest) {
+  Start();
+  const std::string admin = AdminToken();
+  ASSERT_EQ(Http("POST", "/api/v1/lake/datasets/hr/people/ingest?source=p.csv", admin,
+                 "id,age,name\n1,30,  Ada \n2,,bob\n2,,bob\n3,200,cy\n").status, 201);
+  api::HttpResponse p = Http("GET", "/api/v1/lake/datasets/hr/people/profile", admin);
+  ASSERT_EQ(p.status, 200) << p.body;
+  Json profile = Body(p);
+  EXPECT_EQ(profile["rows"], 4);
+  EXPECT_EQ(profile["duplicate_rows"], 1);
+  api::HttpResponse table = Http("GET", "/api/v1/lake/datasets/hr/people/profile?format=table", admin);
+  EXPECT_THAT(table.body, HasSubstr("age"));
+  const std::string plan = R"({"rules": [{"dedup": {}},
+      {"strings": {"columns": ["name"], "trim": true, "case": "lower"}},
+      {"constraint": {"column": "age", "range": [0, 120], "action": "quarantine"}}]})";
+  api::HttpResponse c = Http("POST", "/api/v1/lake/datasets/hr/people/clean", admin, plan);
+  ASSERT_EQ(c.status, 201) << c.body;
+  Json cleaned = Body(c);
+  EXPECT_EQ(cleaned["version"], 1);
+  EXPECT_EQ(cleaned["rows_out"], 2);
+  EXPECT_EQ(cleaned["quarantine"], "hr/people__quarantine");
+  Json rows = Body(Http("POST", "/api/v1/lake/datasets/hr/people/scan", admin,
+                        R"({"columns": ["name"], "where": [{"column": "id", "op": "=", "value": 1}]})"));
+  EXPECT_EQ(rows["rows"][0][0], "ada");
+  Json lineage = Body(Http("GET", "/api/v1/lake/datasets/hr/people/lineage", admin));
+  ASSERT_EQ(lineage.size(), 2u);
+  EXPECT_EQ(lineage[1]["kind"], "clean");
+  EXPECT_EQ(lineage[1]["detail"]["input_version"], 0);
+  api::HttpResponse bad = Http("POST", "/api/v1/lake/datasets/hr/people/clean", admin,
+                               R"({"rules": [{"missing": {"columns": ["incme"], "strategy": "mean"}}]})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(Body(bad)["error"].get<std::string>(), HasSubstr("unknown column 'incme'"));
+}
+
+}  // namespace
+}  // namespace lepton
+
+namespace lepton {
+namespace {
+
+TEST_P(ServerTest, LakeIngestsJsonLinesAndSql) {
+  Start();
+  const std::string admin = AdminToken();
+  api::HttpResponse j = Http("POST", "/api/v1/lake/datasets/s/events/ingest?format=jsonl&source=e.jsonl",
+                             admin, "{\"id\": 1, \"at\": \"2026-01-02T03:04:05Z\"}\n{\"id\": 2}\n");
+  ASSERT_EQ(j.status, 201) << j.body;
+  EXPECT_EQ(Body(j)["rows"], 2);
+  const std::string db = (dir_ / "src.db").string();
+  {
+    LEPTON_ASSERT_OK_AND_ASSIGN(auto src, store::OpenMetaStore("sqlite:" + db));
+    ASSERT_OK(src->Exec("CREATE TABLE t (x INTEGER)"));
+    ASSERT_OK(src->Exec("INSERT INTO t VALUES (1), (2), (3)"));
+  }
+  ASSERT_EQ(Http("POST", "/api/v1/users", admin, R"({"name":"eng","role":"data_engineer","scope":"*"})").status, 201);
+  const std::string eng = Body(Http("POST", "/api/v1/users/eng/tokens", admin, "{}"))["token"];
+  const std::string body = DumpJson({{"url", "sqlite:" + db}, {"sql", "t"}});
+  // SQLite URLs read server files: admins only.
+  EXPECT_EQ(Http("POST", "/api/v1/lake/datasets/s/t/ingest-sql", eng, body).status, 403);
+  api::HttpResponse q = Http("POST", "/api/v1/lake/datasets/s/t/ingest-sql", admin, body);
+  ASSERT_EQ(q.status, 201) << q.body;
+  EXPECT_EQ(Body(q)["rows"], 3);
+  EXPECT_EQ(Http("POST", "/api/v1/lake/datasets/s/t/ingest?format=xml", admin, "<a/>").status, 400);
+}
+
+}  // namespace
+}  // namespace lepton

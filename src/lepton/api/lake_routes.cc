@@ -245,22 +245,26 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, std::string upload_dir) {
 
   router.Add({.method = "POST", .pattern = "/api/v1/lake/datasets/{ns}/{name}/ingest",
               .operation_id = "lake.dataset.ingest",
-              .summary = "Ingest the CSV in the request body as a new version (the dataset and namespace "
-                         "are created when missing).",
+              .summary = "Ingest the file in the request body (format=csv, jsonl or parquet) as a new "
+                         "version (the dataset and namespace are created when missing).",
               .tag = "lake", .permission = ds_write,
               .response_schema = Obj({{"dataset", DatasetSchema()}, {"version", {{"type", "integer"}}},
                                       {"rows", {{"type", "integer"}}}, {"bad_rows", {{"type", "integer"}}},
                                       {"sha256", Str()}, {"quarantine", Str()}}),
               .success_status = 201,
-              .query_params = {"mode", "bad_rows", "delimiter", "header", "source", "description"}},
+              .query_params = {"format", "mode", "bad_rows", "delimiter", "header", "source", "description"}},
              [&lake, upload_dir](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
                const HttpRequest& req = ctx.request;
-               if (req.body.empty()) return absl::InvalidArgumentError("body: expected the CSV file, got nothing");
-               lake::CsvIngestRequest r;
+               if (req.body.empty()) return absl::InvalidArgumentError("body: expected the file, got nothing");
+               lake::IngestRequest r;
+               LEPTON_ASSIGN_OR_RETURN(r.format, lake::ParseSourceFormat(req.QueryParam("format").value_or("csv")));
+               if (r.format == lake::SourceFormat::kSql) {
+                 return absl::InvalidArgumentError("format: sql sources use /ingest-sql");
+               }
                r.ns = ctx.Param("ns");
                r.name = ctx.Param("name");
                r.user = ctx.principal->user_name;
-               r.source_name = req.QueryParam("source").value_or("upload.csv");
+               r.source_name = req.QueryParam("source").value_or("upload");
                r.description = req.QueryParam("description").value_or("");
                const std::string mode = req.QueryParam("mode").value_or("append");
                if (mode == "overwrite") r.mode = lake::WriteMode::kOverwrite;
@@ -281,11 +285,49 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, std::string upload_dir) {
                StagedFile staged{StrCat(upload_dir, "/upload-", HexEncode(RandomBytes(8)), ".csv")};
                LEPTON_RETURN_IF_ERROR(WriteFileAtomically(staged.path, req.body, 0600));
                r.path = staged.path;
-               LEPTON_ASSIGN_OR_RETURN(lake::IngestResult res, lake.IngestCsv(r));
+               LEPTON_ASSIGN_OR_RETURN(lake::IngestResult res, lake.Ingest(r));
                return HttpResponse::MakeJson(
                    201, {{"dataset", lake::DatasetToJson(res.dataset)}, {"version", res.version},
                          {"rows", res.rows}, {"bad_rows", res.bad_rows}, {"sha256", res.sha256},
                          {"quarantine", res.quarantine}});
+             });
+
+  router.Add({.method = "POST", .pattern = "/api/v1/lake/datasets/{ns}/{name}/ingest-sql",
+              .operation_id = "lake.dataset.ingest_sql",
+              .summary = "Ingest a table or SELECT query from PostgreSQL (postgresql://…) or SQLite "
+                         "(sqlite:/path; admins only, as it reads files on the server).",
+              .tag = "lake", .permission = ds_write,
+              .request_schema = Obj({{"url", Str()}, {"sql", Str()}, {"mode", Str()},
+                                     {"bad_rows", Str()}, {"description", Str()}},
+                                    {"url", "sql"}),
+              .response_schema = {{"type", "object"}}, .success_status = 201},
+             [&lake](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(Json body, ParseJsonBody(ctx.request));
+               JsonFields f(body, "body");
+               lake::IngestRequest r;
+               r.format = lake::SourceFormat::kSql;
+               r.sql_url = f.String("url");
+               r.sql = f.String("sql");
+               const std::string mode = f.OptionalString("mode").value_or("append");
+               const std::string bad = f.OptionalString("bad_rows").value_or("fail");
+               r.description = f.OptionalString("description").value_or("");
+               LEPTON_RETURN_IF_ERROR(f.Finish());
+               if (r.sql_url.starts_with("sqlite:")) {
+                 // An SQLite URL names a file on the server (the metadata store is one): admins only.
+                 LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, Action::kUserAdmin, "*"));
+               }
+               if (mode == "overwrite") r.mode = lake::WriteMode::kOverwrite;
+               else if (mode != "append") return absl::InvalidArgumentError("body.mode: expected append or overwrite");
+               if (bad == "skip") r.csv.bad_rows = lake::ingest::BadRowPolicy::kSkip;
+               else if (bad == "quarantine") r.csv.bad_rows = lake::ingest::BadRowPolicy::kQuarantine;
+               else if (bad != "fail") return absl::InvalidArgumentError("body.bad_rows: expected fail, skip or quarantine");
+               r.ns = ctx.Param("ns");
+               r.name = ctx.Param("name");
+               r.user = ctx.principal->user_name;
+               LEPTON_ASSIGN_OR_RETURN(lake::IngestResult res, lake.Ingest(r));
+               return HttpResponse::MakeJson(
+                   201, {{"dataset", lake::DatasetToJson(res.dataset)}, {"version", res.version},
+                         {"rows", res.rows}, {"bad_rows", res.bad_rows}, {"quarantine", res.quarantine}});
              });
 
   router.Add({.method = "GET", .pattern = "/api/v1/lake/datasets/{ns}/{name}/versions",
@@ -313,6 +355,57 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, std::string upload_dir) {
                Json out = Json::array();
                for (const auto& l : lineage) out.push_back(lake::LineageToJson(l));
                return HttpResponse::MakeJson(200, out);
+             });
+
+  router.Add({.method = "GET", .pattern = "/api/v1/lake/datasets/{ns}/{name}/profile",
+              .operation_id = "lake.dataset.profile",
+              .summary = "Profile of a version: per column count, nulls, distinct, min, max, mean, std, "
+                         "quantiles, histogram, top values; table-level duplicates; alerts. "
+                         "format=table gives the CLI's text table.",
+              .tag = "lake", .permission = ds_read, .response_schema = {{"type", "object"}},
+              .query_params = {"version", "as_of", "format"}},
+             [&lake](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               std::optional<Json> version;
+               if (auto v = ctx.request.QueryParam("version")) {
+                 int64_t n;
+                 if (!ParseInt(*v, &n)) return absl::InvalidArgumentError("version: expected an integer");
+                 version = n;
+               }
+               LEPTON_ASSIGN_OR_RETURN(lake::VersionSpec spec,
+                                       VersionFrom(version, ctx.request.QueryParam("as_of")));
+               const std::string format = ctx.request.QueryParam("format").value_or("json");
+               if (format != "json" && format != "table") {
+                 return absl::InvalidArgumentError("format: expected json or table");
+               }
+               LEPTON_ASSIGN_OR_RETURN(auto profile, lake.Profile(ctx.Param("ns"), ctx.Param("name"), spec));
+               if (format == "table") {
+                 HttpResponse r;
+                 r.content_type = "text/plain; charset=utf-8";
+                 r.body = lake::profile::ProfileToTable(profile);
+                 return r;
+               }
+               return HttpResponse::MakeJson(200, lake::profile::ProfileToJson(profile));
+             });
+
+  router.Add({.method = "POST", .pattern = "/api/v1/lake/datasets/{ns}/{name}/clean",
+              .operation_id = "lake.dataset.clean",
+              .summary = "Clean the latest version with the rules in the body (YAML or JSON) into a new "
+                         "version; answers the per-rule report.",
+              .tag = "lake", .permission = ds_write, .response_schema = {{"type", "object"}},
+              .success_status = 201},
+             [&lake](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               if (ctx.request.body.empty()) {
+                 return absl::InvalidArgumentError("body: expected cleaning rules (YAML or JSON)");
+               }
+               LEPTON_ASSIGN_OR_RETURN(auto r, lake.Clean(ctx.Param("ns"), ctx.Param("name"),
+                                                          ctx.request.body, ctx.principal->user_name));
+               Json report = Json::array();
+               for (const auto& rule : r.report) report.push_back(rule.ToJson());
+               return HttpResponse::MakeJson(
+                   201, {{"input_version", r.input_version}, {"version", r.version},
+                         {"rows_in", r.rows_in}, {"rows_out", r.rows_out},
+                         {"rows_quarantined", r.rows_quarantined}, {"quarantine", r.quarantine},
+                         {"report", report}});
              });
 
   Json predicate_schema = Obj({{"column", Str()}, {"op", Str()}, {"value", Json::object()},

@@ -30,11 +30,16 @@ constexpr char kLakeHelp[] = R"(usage: lepton lake COMMAND …
   ns delete NAME                            (must be empty)
   ls [NAMESPACE]                            datasets you may read
   show NS/NAME                              description, schema, version, rows, size
-  ingest FILE --dataset NS/NAME [--mode append|overwrite] [--bad-rows fail|skip|quarantine]
+  ingest FILE --dataset NS/NAME [--format csv|jsonl|parquet] [--mode append|overwrite]
+         [--bad-rows fail|skip|quarantine]
          [--delimiter C] [--no-header] [--description TEXT] [--if-empty]
          [--home DIR [--store URL]]         without --home: uploads to the server;
                                             with --home: writes the home folder directly
+  ingest-sql --dataset NS/NAME --url URL --sql "TABLE or SELECT …" [--mode …] [--bad-rows …]
+                                            from postgresql://… (or sqlite:/path, admins only)
   versions NS/NAME                          version history
+  profile NS/NAME [--version V]             column statistics and data-quality alerts
+  clean NS/NAME --rules FILE                apply cleaning rules (YAML or JSON) as a new version
   lineage NS/NAME                           how each version came to be
   scan NS/NAME [--columns a,b] [--where "COL OP VALUE"]… [--limit N] [--version V]
          [--as-of TIME] [--format table|csv|json]
@@ -154,7 +159,10 @@ int LocalIngest(const Args& a, const std::string& file, const std::string& datas
       return 0;
     }
   }
-  lake::CsvIngestRequest r;
+  lake::IngestRequest r;
+  auto format = lake::ParseSourceFormat(a.Flag("format").value_or("csv"));
+  if (!format.ok()) return Fail(std::string(ToStd(format.status().message())), 2);
+  r.format = *format;
   r.ns = parts->first;
   r.name = parts->second;
   r.path = file;
@@ -168,7 +176,7 @@ int LocalIngest(const Args& a, const std::string& file, const std::string& datas
   if (a.Has("no-header")) r.csv.has_header = false;
   ProgressBar bar("ingest");
   r.progress = [&bar](const lake::Progress& p) { bar.Update(p); };
-  auto res = lake.IngestCsv(r);
+  auto res = lake.Ingest(r);
   bar.Done();
   if (!res.ok()) return Report(res.status());
   PrintIngest({{"rows", res->rows}, {"version", res->version}, {"bad_rows", res->bad_rows},
@@ -191,7 +199,8 @@ int Ingest(const Args& a) {
   if (a.Has("home")) return LocalIngest(a, file, *dataset);
   auto body = ReadFile(file);
   if (!body.ok()) return Report(body.status());
-  std::string target = StrCat(DatasetPath(*dataset), "/ingest?mode=", mode, "&bad_rows=", bad,
+  std::string target = StrCat(DatasetPath(*dataset), "/ingest?format=", a.Flag("format").value_or("csv"),
+                              "&mode=", mode, "&bad_rows=", bad,
                               "&source=", api::UrlEncode(std::filesystem::path(file).filename().string()));
   if (auto d = a.Flag("delimiter")) target += "&delimiter=" + api::UrlEncode(*d);
   if (a.Has("no-header")) target += "&header=false";
@@ -204,7 +213,7 @@ int Ingest(const Args& a) {
     }
   }
   std::cerr << "uploading " << HumanBytes(static_cast<int64_t>(body->size())) << "…\n";
-  auto res = CallRaw(a, "POST", target, *body, "text/csv");
+  auto res = CallRaw(a, "POST", target, *body, "application/octet-stream");
   if (!res.ok()) return Report(res.status());
   auto j = ParseJson(res->body);
   if (!j.ok()) return Report(j.status());
@@ -278,7 +287,8 @@ int RunLake(const Argv& argv) {
     }
   }
   std::set<std::string> known = kConnFlags;
-  known.insert({"description", "dataset", "mode", "bad-rows", "delimiter", "home", "store",
+  known.insert({"description", "dataset", "mode", "bad-rows", "delimiter", "home", "store", "rules",
+                "format", "url", "sql",
                 "columns", "limit", "version", "as-of", "format"});
   auto args = ParseArgs(rest, {"help", "json", "no-header", "if-empty"}, known);
   if (!args.ok()) return Fail(std::string(ToStd(args.status().message())), 2);
@@ -321,8 +331,56 @@ int RunLake(const Argv& argv) {
       PrintTable({"VERSION", "TIME", "OPERATION", "USER"}, rows);
       return 0;
     }
+  } else if (cmd == "profile" && pos.size() == 2) {
+    std::string target = DatasetPath(pos[1]) + "/profile?format=" + (WantsJson(*args) ? "json" : "table");
+    if (auto v = args->Flag("version")) target += "&version=" + api::UrlEncode(*v);
+    auto raw = CallRaw(*args, "GET", target, "", "application/json");
+    if (!raw.ok()) return Report(raw.status());
+    std::cout << raw->body;
+    if (!raw->body.empty() && raw->body.back() != '\n') std::cout << "\n";
+    return 0;
+  } else if (cmd == "clean" && pos.size() == 2) {
+    const auto rules_file = args->Flag("rules");
+    if (!rules_file) return Fail("lake clean needs --rules FILE", 2);
+    auto rules = ReadFile(*rules_file);
+    if (!rules.ok()) return Report(rules.status());
+    auto raw = CallRaw(*args, "POST", DatasetPath(pos[1]) + "/clean", *rules, "application/yaml");
+    if (!raw.ok()) return Report(raw.status());
+    auto j = ParseJson(raw->body);
+    if (!j.ok()) return Report(j.status());
+    if (WantsJson(*args)) return PrintJson(*j), 0;
+    std::cout << "cleaned " << pos[1] << ": version " << (*j)["input_version"] << " -> "
+              << (*j)["version"] << ", rows " << (*j)["rows_in"] << " -> " << (*j)["rows_out"];
+    if ((*j)["rows_quarantined"].get<int64_t>() > 0) {
+      std::cout << " (" << (*j)["rows_quarantined"] << " quarantined in " << (*j)["quarantine"].get<std::string>() << ")";
+    }
+    std::cout << "\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const Json& rule : (*j)["report"]) {
+      std::string summary;
+      for (auto it = rule.begin(); it != rule.end(); ++it) {
+        if (it->is_number_integer() && it->get<int64_t>() != 0 && it.key() != "index") {
+          summary += it.key() + "=" + it->dump() + " ";
+        }
+      }
+      rows.push_back({Str(rule, "index"), Str(rule, "kind"), summary});
+    }
+    PrintTable({"RULE", "KIND", "EFFECT"}, rows);
+    return 0;
   } else if (cmd == "lineage" && pos.size() == 2) {
     res = Call(*args, "GET", DatasetPath(pos[1]) + "/lineage");
+  } else if (cmd == "ingest-sql" && pos.size() == 1) {
+    const auto dataset = args->Flag("dataset");
+    const auto url = args->Flag("url");
+    const auto sql = args->Flag("sql");
+    if (!dataset || !url || !sql) return Fail("lake ingest-sql needs --dataset, --url and --sql", 2);
+    auto j = Call(*args, "POST", DatasetPath(*dataset) + "/ingest-sql",
+                  {{"url", *url}, {"sql", *sql}, {"mode", args->Flag("mode").value_or("append")},
+                   {"bad_rows", args->Flag("bad-rows").value_or("fail")}});
+    if (!j.ok()) return Report(j.status());
+    if (WantsJson(*args)) return PrintJson(*j), 0;
+    PrintIngest(*j);
+    return 0;
   } else if (cmd == "scan") {
     return Scan(*args, wheres);
   } else if (cmd == "delete" && pos.size() == 2) {

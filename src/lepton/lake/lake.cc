@@ -10,6 +10,10 @@
 #include "lepton/base/files.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
+#include "lepton/lake/sources/batch_source.h"
+#include "lepton/lake/sources/json_lines_source.h"
+#include "lepton/lake/sources/parquet_source.h"
+#include "lepton/lake/sources/sql_source.h"
 
 namespace lepton::lake {
 namespace {
@@ -74,22 +78,67 @@ absl::StatusOr<Dataset> Lake::EnsureDataset(const CsvIngestRequest& r) {
   return created;
 }
 
-absl::StatusOr<IngestResult> Lake::IngestCsv(const CsvIngestRequest& r) {
+absl::StatusOr<SourceFormat> ParseSourceFormat(std::string_view name) {
+  if (name == "csv") return SourceFormat::kCsv;
+  if (name == "jsonl" || name == "json") return SourceFormat::kJsonLines;
+  if (name == "parquet") return SourceFormat::kParquet;
+  if (name == "sql") return SourceFormat::kSql;
+  return absl::InvalidArgumentError(
+      StrCat("unknown source format '", name, "'; expected csv, jsonl, parquet or sql"));
+}
+
+absl::StatusOr<IngestResult> Lake::IngestCsv(const IngestRequest& r) {
+  IngestRequest csv = r;
+  csv.format = SourceFormat::kCsv;
+  return Ingest(csv);
+}
+
+absl::StatusOr<IngestResult> Lake::Ingest(const IngestRequest& r) {
   LEPTON_RETURN_IF_ERROR(ValidateLakeName("namespace", r.ns));
   LEPTON_RETURN_IF_ERROR(ValidateLakeName("dataset", r.name));
   if (r.name.ends_with(kQuarantineSuffix)) {
     return absl::InvalidArgumentError("dataset names ending in __quarantine are reserved");
   }
   IngestResult result;
-  // Hash first: the file must be readable, and lineage names exactly the bytes ingested.
-  LEPTON_ASSIGN_OR_RETURN(result.sha256, FileSha256(r.path));
+  const bool from_file = r.format != SourceFormat::kSql;
   HashingFile file;
-  LEPTON_RETURN_IF_ERROR(file.Open(r.path));
-  ingest::CsvReadOptions csv = r.csv;
-  const std::string source_name =
-      r.source_name.empty() ? std::filesystem::path(r.path).filename().string() : r.source_name;
-  if (csv.source_name.empty()) csv.source_name = source_name;
-  LEPTON_ASSIGN_OR_RETURN(auto reader, ingest::CsvReader::Create(&file.stream(), csv));
+  std::string source_name = r.source_name;
+  if (from_file) {
+    // Hash first: the file must be readable, and lineage names exactly the bytes ingested.
+    LEPTON_ASSIGN_OR_RETURN(result.sha256, FileSha256(r.path));
+    LEPTON_RETURN_IF_ERROR(file.Open(r.path));
+    if (source_name.empty()) source_name = std::filesystem::path(r.path).filename().string();
+  }
+  std::unique_ptr<sources::BatchSource> source;
+  switch (r.format) {
+    case SourceFormat::kCsv: {
+      ingest::CsvReadOptions csv = r.csv;
+      if (csv.source_name.empty()) csv.source_name = source_name;
+      LEPTON_ASSIGN_OR_RETURN(auto reader, ingest::CsvReader::Create(&file.stream(), csv));
+      source = std::make_unique<sources::CsvSource>(std::move(reader), StrCat("csv: ", source_name));
+      break;
+    }
+    case SourceFormat::kJsonLines: {
+      sources::JsonLinesOptions o;
+      o.schema = r.csv.schema;
+      o.bad_rows = r.csv.bad_rows;
+      o.source_name = source_name;
+      LEPTON_ASSIGN_OR_RETURN(source, sources::JsonLinesSource::Create(&file.stream(), o));
+      break;
+    }
+    case SourceFormat::kParquet: {
+      LEPTON_ASSIGN_OR_RETURN(source, sources::ParquetSource::Open(r.path, {}));
+      break;
+    }
+    case SourceFormat::kSql: {
+      sources::SqlSourceOptions o;
+      o.schema = r.csv.schema;
+      o.bad_rows = r.csv.bad_rows;
+      LEPTON_ASSIGN_OR_RETURN(source, sources::SqlSource::Open(r.sql_url, r.sql, o));
+      if (source_name.empty()) source_name = source->description();
+      break;
+    }
+  }
   LEPTON_ASSIGN_OR_RETURN(Dataset dataset, EnsureDataset(r));
 
   TableWriteOptions wo;
@@ -99,7 +148,7 @@ absl::StatusOr<IngestResult> Lake::IngestCsv(const CsvIngestRequest& r) {
   wo.user = r.user;
   wo.table_name = dataset.full_name();
   LEPTON_ASSIGN_OR_RETURN(auto writer,
-                          TableWriter::Open(TableDir(r.ns, r.name), reader->schema(), wo, clock_));
+                          TableWriter::Open(TableDir(r.ns, r.name), source->schema(), wo, clock_));
   std::vector<ingest::BadRow> quarantined;
   // Two stages on two cores: this thread parses CSV while a second one encodes and compresses
   // Parquet. At most one parsed batch waits between them, so memory stays bounded.
@@ -131,12 +180,12 @@ absl::StatusOr<IngestResult> Lake::IngestCsv(const CsvIngestRequest& r) {
   });
   absl::Status read_status;
   while (true) {
-    auto next = reader->ReadNext();
+    auto next = source->ReadNext();
     if (!next.ok()) {
       read_status = next.status();
       break;
     }
-    for (ingest::BadRow& b : reader->TakeQuarantined()) quarantined.push_back(std::move(b));
+    for (ingest::BadRow& b : source->TakeQuarantined()) quarantined.push_back(std::move(b));
     if (!*next) break;
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return !handoff.has_value() || !write_status.ok(); });
@@ -144,7 +193,10 @@ absl::StatusOr<IngestResult> Lake::IngestCsv(const CsvIngestRequest& r) {
     handoff = std::move(*next);
     lock.unlock();
     cv.notify_all();
-    if (r.progress) r.progress({file.position(), file.total(), reader->rows_read()});
+    if (r.progress) {
+      r.progress({from_file && r.format != SourceFormat::kParquet ? file.position() : 0,
+                  from_file ? file.total() : 0, source->rows_read()});
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -156,18 +208,24 @@ absl::StatusOr<IngestResult> Lake::IngestCsv(const CsvIngestRequest& r) {
   LEPTON_RETURN_IF_ERROR(write_status);
   LEPTON_ASSIGN_OR_RETURN(WriteResult written, writer->Commit());
   result.version = written.version;
-  result.rows = reader->rows_read();
-  result.bad_rows = reader->bad_rows();
-  result.bytes_read = file.total();
+  result.rows = source->rows_read();
+  result.bad_rows = source->bad_rows();
+  result.bytes_read = from_file ? file.total() : 0;
   if (r.progress) r.progress({file.total(), file.total(), result.rows});
-  Json lineage = {{"source", {{"file", source_name}, {"sha256", result.sha256},
-                              {"bytes", result.bytes_read}}},
+  Json source_json = from_file ? Json{{"file", source_name}, {"sha256", result.sha256},
+                                      {"bytes", result.bytes_read}}
+                                : Json{{"query", source->description()}};
+  source_json["format"] = r.format == SourceFormat::kCsv         ? "csv"
+                          : r.format == SourceFormat::kJsonLines ? "jsonl"
+                          : r.format == SourceFormat::kParquet   ? "parquet"
+                                                                 : "sql";
+  Json lineage = {{"source", source_json},
                   {"mode", r.mode == WriteMode::kOverwrite ? "overwrite" : "append"},
                   {"rows", result.rows},
                   {"bad_rows", result.bad_rows},
-                  {"bad_row_policy", csv.bad_rows == ingest::BadRowPolicy::kFail ? "fail"
-                                     : csv.bad_rows == ingest::BadRowPolicy::kSkip ? "skip"
-                                                                                  : "quarantine"}};
+                  {"bad_row_policy", r.csv.bad_rows == ingest::BadRowPolicy::kFail ? "fail"
+                                     : r.csv.bad_rows == ingest::BadRowPolicy::kSkip ? "skip"
+                                                                                    : "quarantine"}};
   LEPTON_RETURN_IF_ERROR(catalog_.RecordVersion(
       dataset, written.version, written.snapshot.num_records, written.snapshot.size_bytes,
       written.snapshot.metadata.schema, "ingest", lineage, r.user));
@@ -239,7 +297,9 @@ absl::StatusOr<profile::Profile> Lake::Profile(std::string_view ns, std::string_
   profile::Profiler profiler(snap.metadata.schema, options);
   LEPTON_RETURN_IF_ERROR(lake::Scan(TableDir(ns, name), snap, ScanOptions{},
                                     [&](const RecordBatch& batch) { return profiler.Add(batch); }));
-  return profiler.Finish();
+  profile::Profile result = profiler.Finish();
+  result.version = snap.version;
+  return result;
 }
 
 absl::StatusOr<std::vector<delta::CommitInfo>> Lake::History(std::string_view ns,
@@ -255,6 +315,61 @@ absl::Status Lake::DeleteDataset(std::string_view ns, std::string_view name) {
   std::filesystem::remove_all(TableDir(ns, name), ec);
   if (ec) return absl::InternalError(StrCat("removing ", TableDir(ns, name), ": ", ec.message()));
   return absl::OkStatus();
+}
+
+absl::StatusOr<clean::CleanResult> Lake::Clean(std::string_view ns, std::string_view name,
+                                               std::string_view plan_text,
+                                               const std::string& user) {
+  LEPTON_ASSIGN_OR_RETURN(clean::CleaningPlan plan, clean::ParsePlan(plan_text));
+  LEPTON_ASSIGN_OR_RETURN(Dataset dataset, catalog_.GetDataset(ns, name));
+  LEPTON_ASSIGN_OR_RETURN(delta::Snapshot snap, Snapshot(ns, name, {}));
+  std::vector<RecordBatch> input;
+  LEPTON_RETURN_IF_ERROR(lake::Scan(TableDir(ns, name), snap, ScanOptions{},
+                                    [&](const RecordBatch& batch) {
+                                      input.push_back(batch);
+                                      return absl::OkStatus();
+                                    }));
+  LEPTON_ASSIGN_OR_RETURN(clean::CleaningResult cleaned,
+                          clean::ApplyPlan(plan, snap.metadata.schema, input));
+  input.clear();
+
+  TableWriteOptions wo;
+  wo.mode = WriteMode::kOverwrite;
+  wo.operation = "CLEAN";
+  wo.operation_parameters = {{"input_version", snap.version}};
+  wo.user = user;
+  wo.table_name = dataset.full_name();
+  LEPTON_ASSIGN_OR_RETURN(auto writer,
+                          TableWriter::Open(TableDir(ns, name), cleaned.schema, wo, clock_));
+  for (const RecordBatch& batch : cleaned.batches) LEPTON_RETURN_IF_ERROR(writer->Write(batch));
+  LEPTON_ASSIGN_OR_RETURN(WriteResult written, writer->Commit());
+
+  clean::CleanResult result;
+  result.input_version = snap.version;
+  result.version = written.version;
+  result.rows_in = cleaned.rows_in;
+  result.rows_out = cleaned.rows_out;
+  result.rows_quarantined = static_cast<int64_t>(cleaned.quarantined.size());
+  const Json lineage = {{"input_version", snap.version},
+                        {"rules", clean::PlanToJson(plan)},
+                        {"report", cleaned.ReportJson()},
+                        {"rows_in", result.rows_in},
+                        {"rows_out", result.rows_out},
+                        {"rows_quarantined", result.rows_quarantined}};
+  LEPTON_RETURN_IF_ERROR(catalog_.RecordVersion(
+      dataset, written.version, written.snapshot.num_records, written.snapshot.size_bytes,
+      written.snapshot.metadata.schema, "clean", lineage, user));
+  if (!cleaned.quarantined.empty()) {
+    std::vector<ingest::BadRow> rows;
+    rows.reserve(cleaned.quarantined.size());
+    for (const clean::QuarantinedRow& q : cleaned.quarantined) {
+      rows.push_back({q.row + 1, DumpJson(q.values), q.reason});
+    }
+    LEPTON_RETURN_IF_ERROR(WriteQuarantine(dataset, written.version, rows, user));
+    result.quarantine = StrCat(ns, "/", name, kQuarantineSuffix);
+  }
+  result.report = std::move(cleaned.report);
+  return result;
 }
 
 }  // namespace lepton::lake

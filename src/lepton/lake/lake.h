@@ -16,8 +16,10 @@
 #include "absl/time/time.h"
 #include "lepton/base/clock.h"
 #include "lepton/lake/catalog.h"
+#include "lepton/lake/clean/apply.h"
 #include "lepton/lake/delta/delta_log.h"
 #include "lepton/lake/ingest/csv_reader.h"
+#include "lepton/lake/profile/profile.h"
 #include "lepton/lake/table.h"
 #include "lepton/store/meta_store.h"
 
@@ -32,12 +34,20 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
-struct CsvIngestRequest {
+enum class SourceFormat { kCsv, kJsonLines, kParquet, kSql };
+
+// "csv", "jsonl" (or "json"), "parquet", "sql". InvalidArgument otherwise.
+absl::StatusOr<SourceFormat> ParseSourceFormat(std::string_view name);
+
+struct IngestRequest {
   std::string ns;
   std::string name;
-  std::string path;          // the CSV file to read
+  SourceFormat format = SourceFormat::kCsv;
+  std::string path;          // the file to read (csv, jsonl, parquet)
+  std::string sql_url;       // kSql: "sqlite:/path.db" or "postgresql://…"
+  std::string sql;           // kSql: a table name or a SELECT query
   std::string source_name;   // recorded in lineage (defaults to the file name of `path`)
-  ingest::CsvReadOptions csv;
+  ingest::CsvReadOptions csv;  // kCsv options; its `bad_rows` and `schema` apply to every format
   WriteMode mode = WriteMode::kAppend;
   bool create = true;        // create the dataset (and namespace) when missing
   std::string description;   // for a created dataset
@@ -45,6 +55,7 @@ struct CsvIngestRequest {
   std::string user;
   ProgressFn progress;       // called after each batch; may be empty
 };
+using CsvIngestRequest = IngestRequest;
 
 struct IngestResult {
   Dataset dataset;           // after the commit
@@ -52,7 +63,7 @@ struct IngestResult {
   int64_t rows = 0;
   int64_t bad_rows = 0;      // skipped or quarantined
   int64_t bytes_read = 0;
-  std::string sha256;        // of the source file
+  std::string sha256;        // of the source file (empty for SQL sources)
   std::string quarantine;    // "<ns>/<name>__quarantine" when rows were quarantined
 };
 
@@ -70,11 +81,14 @@ class Lake {
   Catalog& catalog() { return catalog_; }
   std::string TableDir(std::string_view ns, std::string_view name) const;
 
-  // Reads the CSV at `request.path` and commits its rows as one new version. Under the `fail`
-  // policy a bad row is InvalidArgument "<file>:<line>: column …" and nothing is committed.
-  // NotFound for a missing dataset with `create` false; FailedPrecondition when the schema
-  // cannot evolve (appends).
-  absl::StatusOr<IngestResult> IngestCsv(const CsvIngestRequest& request);
+  // Reads the source (a CSV, JSON lines or Parquet file, or a SQL table or query) and commits its
+  // rows as one new version. Under the `fail` policy a bad row is InvalidArgument
+  // "<file>:<line>: column …" and nothing is committed. NotFound for a missing file, or a missing
+  // dataset with `create` false; Unavailable for an unreachable database; FailedPrecondition
+  // when the schema cannot evolve (appends).
+  absl::StatusOr<IngestResult> Ingest(const IngestRequest& request);
+  // `Ingest` of a CSV file (the request's format is ignored).
+  absl::StatusOr<IngestResult> IngestCsv(const IngestRequest& request);
 
   // The dataset's table at `spec`. NotFound for an unknown dataset, one never written, or a
   // version or time it does not have.
@@ -84,14 +98,31 @@ class Lake {
   absl::StatusOr<ScanStats> Scan(std::string_view ns, std::string_view name,
                                  const VersionSpec& spec, const ScanOptions& options,
                                  const std::function<absl::Status(const RecordBatch&)>& emit);
+  // Profiles the dataset at `spec` in one streaming scan (see profile/profile.h): per-column
+  // statistics and alerts. NotFound as `Snapshot`; InvalidArgument for invalid `options`.
+  absl::StatusOr<profile::Profile> Profile(std::string_view ns, std::string_view name,
+                                           const VersionSpec& spec,
+                                           const profile::ProfileOptions& options = {});
   // Version history of the dataset's table, oldest first.
   absl::StatusOr<std::vector<delta::CommitInfo>> History(std::string_view ns, std::string_view name);
+
+  // Cleans the latest version of the dataset with the plan in `plan_text` (YAML or JSON, see
+  // clean/plan.h): scans it, applies the plan over all rows, overwrites the table with the
+  // result as a new version (operation CLEAN) and records it with lineage kind "clean" and
+  // detail {"input_version", "rules" (the canonical plan), "report", "rows_in", "rows_out",
+  // "rows_quarantined"}. Quarantined rows go to `<name>__quarantine` (line = 1-based input row,
+  // raw = the row as JSON, reason, ingest_version = the new version).
+  // InvalidArgument for a bad plan or one that does not fit the table (nothing is written);
+  // NotFound for an unknown dataset or one without data. A concurrent write to the dataset
+  // between the scan and the commit is overwritten (callers serialize cleaning per dataset).
+  absl::StatusOr<clean::CleanResult> Clean(std::string_view ns, std::string_view name,
+                                           std::string_view plan_text, const std::string& user);
 
   // Removes the dataset from the catalog and its files from disk.
   absl::Status DeleteDataset(std::string_view ns, std::string_view name);
 
  private:
-  absl::StatusOr<Dataset> EnsureDataset(const CsvIngestRequest& request);
+  absl::StatusOr<Dataset> EnsureDataset(const IngestRequest& request);
   absl::Status WriteQuarantine(const Dataset& dataset, int64_t version,
                                const std::vector<ingest::BadRow>& rows, const std::string& user);
 

@@ -137,6 +137,43 @@ TEST_P(LakeTest, AppendsOverwritesAndTimeTravel) {
   EXPECT_EQ(d.current_version, 2);
 }
 
+TEST_P(LakeTest, IngestsJsonLinesParquetAndSqlSources) {
+  const std::string jsonl = Csv("people.jsonl",
+                                "{\"id\": 1, \"name\": \"ada\", \"born\": \"1815-12-10\"}\n"
+                                "{\"id\": 2, \"name\": \"alan\"}\n");
+  LEPTON_ASSERT_OK_AND_ASSIGN(IngestResult j, lake_->Ingest({.ns = "s", .name = "people",
+                                                            .format = SourceFormat::kJsonLines,
+                                                            .path = jsonl}));
+  EXPECT_EQ(j.rows, 2);
+  const Schema& schema = j.dataset.schema;
+  EXPECT_EQ(schema.field(schema.Find("born")).type, DataType::kDate);
+  // Parquet: the table's own data file read back as a source into another dataset.
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto snap, lake_->Snapshot("s", "people", {}));
+  LEPTON_ASSERT_OK_AND_ASSIGN(
+      IngestResult p, lake_->Ingest({.ns = "s", .name = "copy", .format = SourceFormat::kParquet,
+                                     .path = lake_->TableDir("s", "people") + "/" + snap.files[0].path}));
+  EXPECT_EQ(p.rows, 2);
+  EXPECT_EQ(p.dataset.schema, j.dataset.schema);
+  // SQL: a query against an SQLite database.
+  const std::string db = dir_ + "/src.db";
+  {
+    LEPTON_ASSERT_OK_AND_ASSIGN(auto src, store::OpenMetaStore("sqlite:" + db));
+    ASSERT_OK(src->Exec("CREATE TABLE loans (id INTEGER, amount REAL)"));
+    ASSERT_OK(src->Exec("INSERT INTO loans VALUES (1, 10.5), (2, 20.0), (3, NULL)"));
+  }
+  LEPTON_ASSERT_OK_AND_ASSIGN(
+      IngestResult q, lake_->Ingest({.ns = "s", .name = "loans", .format = SourceFormat::kSql,
+                                     .sql_url = "sqlite:" + db,
+                                     .sql = "SELECT id, amount FROM loans WHERE id >= 2"}));
+  EXPECT_EQ(q.rows, 2);
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto lineage, lake_->catalog().Lineage("s", "loans"));
+  EXPECT_THAT(lineage[0].detail["source"]["query"].get<std::string>(), HasSubstr("SELECT id, amount"));
+  EXPECT_EQ(lineage[0].detail["source"]["format"], "sql");
+  EXPECT_THAT(lake_->Ingest({.ns = "s", .name = "bad", .format = SourceFormat::kSql,
+                             .sql_url = "sqlite:" + db, .sql = "SELECT nope FROM loans"}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST_P(LakeTest, MissingFileAndBadNames) {
   EXPECT_THAT(lake_->IngestCsv({.ns = "s", .name = "t", .path = dir_ + "/nope.csv"}),
               StatusIs(absl::StatusCode::kNotFound));

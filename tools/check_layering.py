@@ -24,7 +24,7 @@ EDGES = {
     "boost/": ["api/"],
     "sqlite3.h": ["store/sqlite/", "lake/sources/"],
     "libpq-fe.h": ["store/postgres/", "lake/sources/"],
-    "sodium.h": ["base/crypto.cc"],
+    "sodium.h": ["base/crypto.cc", "lake/crypto/"],
     "yaml-cpp/": ["base/config.cc", "lake/clean/"],
     "unicode/": ["lake/clean/unicode.cc"],
     "zstd.h": ["lake/parquet/"],

@@ -437,3 +437,48 @@ TEST_P(ServerTest, LakeIngestsJsonLinesAndSql) {
 
 }  // namespace
 }  // namespace lepton
+
+namespace lepton {
+namespace {
+
+TEST_P(ServerTest, AsyncIngestIsAJobWithProgress) {
+  Start();
+  const std::string admin = AdminToken();
+  std::string csv = "id,v\n";
+  for (int i = 0; i < 5000; ++i) csv += StrCat(i, ",", i * 2, "\n");
+  api::HttpResponse r = Http("POST", "/api/v1/lake/datasets/s/big/ingest?async=true&source=big.csv", admin, csv);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string id = Body(r)["id"];
+  EXPECT_EQ(Body(r)["kind"], "lake.ingest");
+  Json job;
+  for (int i = 0; i < 500; ++i) {
+    job = Body(Http("GET", "/api/v1/jobs/" + id, admin));
+    if (job["state"] == "succeeded" || job["state"] == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(job["state"], "succeeded") << job.dump();
+  EXPECT_EQ(job["result"]["rows"], 5000);
+  EXPECT_EQ(job["result"]["version"], 0);
+  EXPECT_FALSE(job["finished_at"].is_null());
+  // Someone who may not read s/big does not see the job at all.
+  ASSERT_EQ(Http("POST", "/api/v1/users", admin, R"({"name":"vi","role":"viewer","scope":"other/*"})").status, 201);
+  const std::string vi = Body(Http("POST", "/api/v1/users/vi/tokens", admin, "{}"))["token"];
+  EXPECT_EQ(Http("GET", "/api/v1/jobs/" + id, vi).status, 404);
+  EXPECT_EQ(Body(Http("GET", "/api/v1/jobs", vi)).size(), 0u);
+  // A finished job cannot be cancelled.
+  EXPECT_EQ(Http("POST", "/api/v1/jobs/" + id + "/cancel", admin, "{}").status, 409);
+  // A failing ingest is a failed job with the reason.
+  api::HttpResponse bad = Http("POST", "/api/v1/lake/datasets/s/big/ingest?async=true", admin, "v\nnot-a-number\n");
+  ASSERT_EQ(bad.status, 202);
+  Json failed;
+  for (int i = 0; i < 500; ++i) {
+    failed = Body(Http("GET", "/api/v1/jobs/" + Body(bad)["id"].get<std::string>(), admin));
+    if (failed["state"] == "succeeded" || failed["state"] == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(failed["state"], "failed");
+  EXPECT_THAT(failed["error"].get<std::string>(), HasSubstr("column 'v'"));
+}
+
+}  // namespace
+}  // namespace lepton

@@ -130,7 +130,7 @@ void AppendCsvRows(const lake::RecordBatch& batch, std::string* out) {
   }
 }
 
-void AddLakeRoutes(Router& router, lake::Lake& lake, std::string upload_dir) {
+void AddLakeRoutes(Router& router, lake::Lake& lake, jobs::JobRunner& jobs, std::string upload_dir) {
   lake::Catalog& catalog = lake.catalog();
   const RoutePermission ns_write{Action::kDatasetWrite, "{ns}"};
   const RoutePermission ns_read{Action::kRead, "{ns}"};
@@ -252,8 +252,8 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, std::string upload_dir) {
                                       {"rows", {{"type", "integer"}}}, {"bad_rows", {{"type", "integer"}}},
                                       {"sha256", Str()}, {"quarantine", Str()}}),
               .success_status = 201,
-              .query_params = {"format", "mode", "bad_rows", "delimiter", "header", "source", "description"}},
-             [&lake, upload_dir](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+              .query_params = {"format", "mode", "bad_rows", "delimiter", "header", "source", "description", "async"}},
+             [&lake, &jobs, upload_dir](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
                const HttpRequest& req = ctx.request;
                if (req.body.empty()) return absl::InvalidArgumentError("body: expected the file, got nothing");
                lake::IngestRequest r;
@@ -281,15 +281,38 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, std::string upload_dir) {
                  if (*h != "true" && *h != "false") return absl::InvalidArgumentError("header: expected true or false");
                  r.csv.has_header = *h == "true";
                }
+               const std::string async = req.QueryParam("async").value_or("false");
+               if (async != "true" && async != "false") return absl::InvalidArgumentError("async: expected true or false");
                LEPTON_RETURN_IF_ERROR(MakeDirs(upload_dir, 0700));
-               StagedFile staged{StrCat(upload_dir, "/upload-", HexEncode(RandomBytes(8)), ".csv")};
-               LEPTON_RETURN_IF_ERROR(WriteFileAtomically(staged.path, req.body, 0600));
-               r.path = staged.path;
+               auto staged = std::make_shared<StagedFile>();
+               staged->path = StrCat(upload_dir, "/upload-", HexEncode(RandomBytes(8)));
+               LEPTON_RETURN_IF_ERROR(WriteFileAtomically(staged->path, req.body, 0600));
+               r.path = staged->path;
+               auto to_json = [](const lake::IngestResult& res) {
+                 return Json{{"dataset", lake::DatasetToJson(res.dataset)}, {"version", res.version},
+                             {"rows", res.rows}, {"bad_rows", res.bad_rows}, {"sha256", res.sha256},
+                             {"quarantine", res.quarantine}};
+               };
+               if (async == "true") {
+                 const std::string resource = StrCat(r.ns, "/", r.name);
+                 LEPTON_ASSIGN_OR_RETURN(
+                     jobs::Job job,
+                     jobs.Submit("lake.ingest", resource,
+                                 {{"dataset", resource}, {"source", r.source_name}, {"bytes", req.body.size()}},
+                                 ctx.principal->user_name,
+                                 [&lake, r, staged, to_json](jobs::JobContext& job_ctx) mutable -> absl::StatusOr<Json> {
+                                   r.progress = [&job_ctx](const lake::Progress& p) {
+                                     job_ctx.SetProgress({{"bytes_done", p.bytes_done}, {"bytes_total", p.bytes_total},
+                                                          {"rows", p.rows},
+                                                          {"fraction", p.bytes_total > 0 ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 0.0}});
+                                   };
+                                   LEPTON_ASSIGN_OR_RETURN(lake::IngestResult res, lake.Ingest(r));
+                                   return to_json(res);
+                                 }));
+                 return HttpResponse::MakeJson(202, jobs::JobToJson(job));
+               }
                LEPTON_ASSIGN_OR_RETURN(lake::IngestResult res, lake.Ingest(r));
-               return HttpResponse::MakeJson(
-                   201, {{"dataset", lake::DatasetToJson(res.dataset)}, {"version", res.version},
-                         {"rows", res.rows}, {"bad_rows", res.bad_rows}, {"sha256", res.sha256},
-                         {"quarantine", res.quarantine}});
+               return HttpResponse::MakeJson(201, to_json(res));
              });
 
   router.Add({.method = "POST", .pattern = "/api/v1/lake/datasets/{ns}/{name}/ingest-sql",
@@ -466,6 +489,7 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, std::string upload_dir) {
                }
                LEPTON_ASSIGN_OR_RETURN(lake::VersionSpec spec, VersionFrom(version, as_of));
                LEPTON_ASSIGN_OR_RETURN(auto snap, lake.Snapshot(ctx.Param("ns"), ctx.Param("name"), spec));
+               LEPTON_ASSIGN_OR_RETURN(o.data_key, lake.ReadKey(ctx.Param("ns"), ctx.Param("name")));
                std::string csv;
                Json rows = Json::array();
                std::vector<std::string> names;

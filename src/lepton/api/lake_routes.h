@@ -7,13 +7,15 @@
 #include <string>
 
 #include "lepton/api/router.h"
+#include "lepton/jobs/job_runner.h"
 #include "lepton/lake/lake.h"
 
 namespace lepton::api {
 
-// `lake` must outlive `router`. Uploaded files are staged in `upload_dir` (created if needed)
-// and removed after the ingest.
-void AddLakeRoutes(Router& router, lake::Lake& lake, std::string upload_dir);
+// `lake` and `jobs` must outlive `router`. Uploaded files are staged in `upload_dir` (created if
+// needed) and removed after the ingest. Ingest with `async=true` runs as a job of `jobs` (202
+// with the job; its progress field tracks bytes and rows).
+void AddLakeRoutes(Router& router, lake::Lake& lake, jobs::JobRunner& jobs, std::string upload_dir);
 
 // A scan result as JSON: {"schema": {...}, "columns": [names], "rows": [[v, …], …]} with dates
 // as "YYYY-MM-DD" and timestamps as RFC 3339 strings.

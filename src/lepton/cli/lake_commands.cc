@@ -17,6 +17,7 @@
 #include "lepton/cli/commands.h"
 #include "lepton/cli/rest_client.h"
 #include "lepton/cli/store_url.h"
+#include "lepton/lake/crypto/keys.h"
 #include "lepton/lake/lake.h"
 #include "lepton/store/meta_store.h"
 
@@ -151,7 +152,11 @@ int LocalIngest(const Args& a, const std::string& file, const std::string& datas
   if (auto s = MakeDirs(config->home, 0700); !s.ok()) return Report(s);
   auto store = store::OpenMetaStore(StoreUrl(*config));
   if (!store.ok()) return Report(store.status());
-  lake::Lake lake(config->home + "/lake", **store, Clock::System());
+  auto master = lake::crypto::LoadMasterKeyFromEnvironment(config->home, /*create_if_missing=*/true);
+  if (!master.ok()) return Report(master.status());
+  std::shared_ptr<const lake::crypto::MasterKey> key;
+  if (*master) key = std::make_shared<const lake::crypto::MasterKey>(std::move(**master));
+  lake::Lake lake(config->home + "/lake", **store, Clock::System(), key);
   if (a.Has("if-empty")) {
     auto d = lake.catalog().GetDataset(parts->first, parts->second);
     if (d.ok() && d->current_version >= 0) {
@@ -213,13 +218,31 @@ int Ingest(const Args& a) {
     }
   }
   std::cerr << "uploading " << HumanBytes(static_cast<int64_t>(body->size())) << "…\n";
-  auto res = CallRaw(a, "POST", target, *body, "application/octet-stream");
+  // The server ingests as a job; poll it and draw its progress.
+  auto res = CallRaw(a, "POST", target + "&async=true", *body, "application/octet-stream");
   if (!res.ok()) return Report(res.status());
-  auto j = ParseJson(res->body);
-  if (!j.ok()) return Report(j.status());
-  if (WantsJson(a)) PrintJson(*j);
-  else PrintIngest(*j);
-  return 0;
+  auto job = ParseJson(res->body);
+  if (!job.ok()) return Report(job.status());
+  const std::string job_path = "/api/v1/jobs/" + api::UrlEncode((*job)["id"].get<std::string>());
+  ProgressBar bar("ingest");
+  while (true) {
+    auto j = Call(a, "GET", job_path);
+    if (!j.ok()) return Report(j.status());
+    const std::string state = (*j)["state"];
+    const Json& p = (*j)["progress"];
+    bar.Update({p.value("bytes_done", int64_t{0}), p.value("bytes_total", int64_t{0}), p.value("rows", int64_t{0})});
+    if (state == "succeeded") {
+      bar.Done();
+      if (WantsJson(a)) PrintJson((*j)["result"]);
+      else PrintIngest((*j)["result"]);
+      return 0;
+    }
+    if (state == "failed" || state == "cancelled") {
+      bar.Done();
+      return Fail((*j)["error"].is_string() ? (*j)["error"].get<std::string>() : state);
+    }
+    usleep(200 * 1000);
+  }
 }
 
 int Scan(const Args& a, const std::vector<std::string>& wheres) {

@@ -7,12 +7,16 @@
 #include <cstdio>
 #include <set>
 #include <iostream>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "lepton/base/strings.h"
 #include "lepton/api/api_service.h"
 #include "lepton/api/http_server.h"
+#include "lepton/api/job_routes.h"
 #include "lepton/api/lake_routes.h"
+#include "lepton/jobs/job_runner.h"
+#include "lepton/lake/crypto/keys.h"
 #include "lepton/lake/lake.h"
 #include "lepton/auth/audit_log.h"
 #include "lepton/auth/auth_service.h"
@@ -48,6 +52,11 @@ token to <home>/admin.token (mode 0600).
   --access-log BOOL      one log line per request (default true)
   --log-level LEVEL      debug, info, warning, error (default info)
   --log-format FORMAT    text or json (default text)
+
+Sensitive datasets are encrypted at rest under a master key: LEPTON_MASTER_KEY (64 hex
+characters or base64 of 32 bytes), else the file LEPTON_MASTER_KEY_FILE, else <home>/master.key
+(created with mode 0600 at first start). Back it up: without it those datasets are unreadable.
+See docs/security.md.
 
 Every setting can also come from LEPTON_<NAME> (e.g. LEPTON_LISTEN) or lepton.yaml; flags win
 over the environment, which wins over the file. See docs/configuration.md.
@@ -97,8 +106,19 @@ int RunServer(const Argv& argv) {
 
   api::ApiService service(**store, auth_service, audit,
                           {.access_log = config->access_log, .version = "0.1.0"});
-  lake::Lake lake(config->home + "/lake", **store, clock);
-  api::AddLakeRoutes(service.router(), lake, config->home + "/tmp/uploads");
+  // The master key of encryption at rest (sensitive datasets): LEPTON_MASTER_KEY, else
+  // LEPTON_MASTER_KEY_FILE, else <home>/master.key, created (mode 0600) at first start.
+  auto master_key = lake::crypto::LoadMasterKeyFromEnvironment(config->home, /*create_if_missing=*/true);
+  if (!master_key.ok()) return Fail(lepton::StrCat("master key: ", master_key.status().message()));
+  std::shared_ptr<const lake::crypto::MasterKey> master;
+  if (master_key->has_value()) {
+    master = std::make_shared<const lake::crypto::MasterKey>(std::move(**master_key));
+  }
+  lake::Lake lake(config->home + "/lake", **store, clock, master);
+  jobs::JobRunner job_runner(**store, clock, /*workers=*/2);
+  if (absl::Status s = job_runner.Start(); !s.ok()) return Fail(StrCat("starting jobs: ", s.message()));
+  api::AddLakeRoutes(service.router(), lake, job_runner, config->home + "/tmp/uploads");
+  api::AddJobRoutes(service.router(), job_runner);
   const auto colon = config->listen.rfind(':');
   api::HttpServerOptions http;
   http.host = config->listen.substr(0, colon);
@@ -128,6 +148,8 @@ int RunServer(const Argv& argv) {
             << "  API:          " << url << "/api/v1/   (described at " << url << "/openapi.json)\n"
             << "  health:       " << url << "/healthz   " << url << "/readyz\n"
             << "  home:         " << config->home << "\n"
+            << "  master key:   " << (master ? master->source() : "none") << "  (id "
+            << (master ? master->id() : "-") << "; encrypts sensitive datasets)\n"
             << "  admin token:  " << token_path
             << (bootstrap->has_value() ? "  (created now)" : "") << "\n"
             << "  sign in:      lepton login --server " << url << " --token-file " << token_path

@@ -1,5 +1,7 @@
 #include "lepton/lake/data_lake.h"
 
+#include "lepton/lake/crypto/keys.h"
+
 #include "lepton/base/clock.h"
 #include "lepton/base/files.h"
 #include "lepton/base/json.h"
@@ -72,7 +74,10 @@ DataLake::DataLake(const std::string& config_path) {
       return absl::NotFoundError(StrCat("no Lepton home at ", home, " (", url.substr(7), " is missing)"));
     }
     LEPTON_ASSIGN_OR_RETURN(store_, store::OpenMetaStore(url));
-    lake_ = std::make_unique<lake::Lake>(home + "/lake", *store_, Clock::System());
+    LEPTON_ASSIGN_OR_RETURN(auto master, lake::crypto::LoadMasterKeyFromEnvironment(home, false));
+    std::shared_ptr<const lake::crypto::MasterKey> key;
+    if (master) key = std::make_shared<const lake::crypto::MasterKey>(std::move(*master));
+    lake_ = std::make_unique<lake::Lake>(home + "/lake", *store_, Clock::System(), key);
     return absl::OkStatus();
   }();
 }

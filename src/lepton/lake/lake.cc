@@ -1,6 +1,7 @@
 #include "lepton/lake/lake.h"
 
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -57,10 +58,35 @@ absl::StatusOr<std::string> FileSha256(const std::string& path) {
   return h.HexDigest();
 }
 
+absl::Status NoMasterKey(std::string_view dataset, std::string_view why) {
+  return absl::FailedPreconditionError(StrCat(
+      "dataset ", dataset, " is encrypted at rest; ", why, " needs the master key, but none "
+      "is configured; set ", crypto::kMasterKeyEnv, " (64 hex characters or the base64 of 32 bytes) "
+      "or ", crypto::kMasterKeyFileEnv, ", or keep the server's <home>/master.key"));
+}
+
 }  // namespace
 
-Lake::Lake(std::string root, store::MetaStore& store, Clock& clock)
-    : root_(std::move(root)), clock_(clock), catalog_(store, clock) {}
+Lake::Lake(std::string root, store::MetaStore& store, Clock& clock,
+           std::shared_ptr<const crypto::MasterKey> master_key)
+    : root_(std::move(root)), clock_(clock), master_key_(std::move(master_key)),
+      catalog_(store, clock) {}
+
+absl::StatusOr<std::shared_ptr<const crypto::DataKey>> Lake::WriteKey(const Dataset& dataset) {
+  if (!dataset.sensitive) return std::shared_ptr<const crypto::DataKey>();
+  if (!master_key_) return NoMasterKey(dataset.full_name(), "writing it");
+  return crypto::LoadOrCreateTableKey(TableDir(dataset.ns, dataset.name), *master_key_,
+                                      dataset.full_name());
+}
+
+absl::StatusOr<std::shared_ptr<const crypto::DataKey>> Lake::ReadKey(std::string_view ns,
+                                                                     std::string_view name) {
+  const std::string dir = TableDir(ns, name);
+  if (!crypto::HasTableKey(dir)) return std::shared_ptr<const crypto::DataKey>();
+  const std::string full = StrCat(ns, "/", name);
+  if (!master_key_) return NoMasterKey(full, "reading it");
+  return crypto::LoadTableKey(dir, *master_key_, full);
+}
 
 std::string Lake::TableDir(std::string_view ns, std::string_view name) const {
   return StrCat(root_, "/", ns, "/", name);
@@ -69,6 +95,9 @@ std::string Lake::TableDir(std::string_view ns, std::string_view name) const {
 absl::StatusOr<Dataset> Lake::EnsureDataset(const CsvIngestRequest& r) {
   auto existing = catalog_.GetDataset(r.ns, r.name);
   if (existing.ok() || !absl::IsNotFound(existing.status()) || !r.create) return existing;
+  if (r.sensitive && !master_key_) {
+    return NoMasterKey(StrCat(r.ns, "/", r.name), "creating it");
+  }
   if (auto ns = catalog_.GetNamespace(r.ns); absl::IsNotFound(ns.status())) {
     auto created = catalog_.CreateNamespace(r.ns, "", r.user);
     if (!created.ok() && !absl::IsAlreadyExists(created.status())) return created.status();
@@ -147,14 +176,19 @@ absl::StatusOr<IngestResult> Lake::Ingest(const IngestRequest& r) {
   wo.operation_parameters = {{"source", source_name}, {"sha256", result.sha256}};
   wo.user = r.user;
   wo.table_name = dataset.full_name();
+  LEPTON_ASSIGN_OR_RETURN(wo.data_key, WriteKey(dataset));
   LEPTON_ASSIGN_OR_RETURN(auto writer,
                           TableWriter::Open(TableDir(r.ns, r.name), source->schema(), wo, clock_));
   std::vector<ingest::BadRow> quarantined;
   // Two stages on two cores: this thread parses CSV while a second one encodes and compresses
-  // Parquet. At most one parsed batch waits between them, so memory stays bounded.
+  // Parquet. The encoder works in bursts (a whole row group at a time), so parsed batches queue
+  // between the two, up to `kMaxQueuedBytes` (always at least one batch): enough to keep the
+  // parser busy through a row-group flush, and a fixed bound on memory.
+  constexpr int64_t kMaxQueuedBytes = int64_t{96} << 20;
   std::mutex mu;
   std::condition_variable cv;
-  std::optional<RecordBatch> handoff;
+  std::deque<std::pair<RecordBatch, int64_t>> queue;  // batch, its bytes
+  int64_t queued_bytes = 0;
   bool input_done = false;
   absl::Status write_status;
   std::thread encoder([&] {
@@ -162,10 +196,11 @@ absl::StatusOr<IngestResult> Lake::Ingest(const IngestRequest& r) {
       std::optional<RecordBatch> batch;
       {
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return handoff.has_value() || input_done; });
-        if (!handoff) return;
-        batch = std::move(handoff);
-        handoff.reset();
+        cv.wait(lock, [&] { return !queue.empty() || input_done; });
+        if (queue.empty()) return;
+        batch = std::move(queue.front().first);
+        queued_bytes -= queue.front().second;
+        queue.pop_front();
       }
       cv.notify_all();
       absl::Status s = writer->Write(*batch);
@@ -187,10 +222,15 @@ absl::StatusOr<IngestResult> Lake::Ingest(const IngestRequest& r) {
     }
     for (ingest::BadRow& b : source->TakeQuarantined()) quarantined.push_back(std::move(b));
     if (!*next) break;
+    int64_t bytes = 0;
+    for (const Column& c : (*next)->columns()) bytes += c.memory_bytes();
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return !handoff.has_value() || !write_status.ok(); });
+    cv.wait(lock, [&] {
+      return queue.empty() || queued_bytes + bytes <= kMaxQueuedBytes || !write_status.ok();
+    });
     if (!write_status.ok()) break;
-    handoff = std::move(*next);
+    queue.emplace_back(std::move(**next), bytes);
+    queued_bytes += bytes;
     lock.unlock();
     cv.notify_all();
     if (r.progress) {
@@ -262,6 +302,7 @@ absl::Status Lake::WriteQuarantine(const Dataset& dataset, int64_t version,
   wo.operation = "WRITE";
   wo.user = user;
   wo.table_name = side->full_name();
+  LEPTON_ASSIGN_OR_RETURN(wo.data_key, WriteKey(*side));
   LEPTON_ASSIGN_OR_RETURN(auto writer, TableWriter::Open(TableDir(dataset.ns, name),
                                                          batch.schema(), wo, clock_));
   LEPTON_RETURN_IF_ERROR(writer->Write(batch));
@@ -286,7 +327,9 @@ absl::StatusOr<ScanStats> Lake::Scan(std::string_view ns, std::string_view name,
                                      const VersionSpec& spec, const ScanOptions& options,
                                      const std::function<absl::Status(const RecordBatch&)>& emit) {
   LEPTON_ASSIGN_OR_RETURN(delta::Snapshot snap, Snapshot(ns, name, spec));
-  return lake::Scan(TableDir(ns, name), snap, options, emit);
+  ScanOptions keyed = options;
+  LEPTON_ASSIGN_OR_RETURN(keyed.data_key, ReadKey(ns, name));
+  return lake::Scan(TableDir(ns, name), snap, keyed, emit);
 }
 
 absl::StatusOr<profile::Profile> Lake::Profile(std::string_view ns, std::string_view name,
@@ -295,7 +338,9 @@ absl::StatusOr<profile::Profile> Lake::Profile(std::string_view ns, std::string_
   LEPTON_RETURN_IF_ERROR(profile::ValidateOptions(options));
   LEPTON_ASSIGN_OR_RETURN(delta::Snapshot snap, Snapshot(ns, name, spec));
   profile::Profiler profiler(snap.metadata.schema, options);
-  LEPTON_RETURN_IF_ERROR(lake::Scan(TableDir(ns, name), snap, ScanOptions{},
+  ScanOptions scan;
+  LEPTON_ASSIGN_OR_RETURN(scan.data_key, ReadKey(ns, name));
+  LEPTON_RETURN_IF_ERROR(lake::Scan(TableDir(ns, name), snap, scan,
                                     [&](const RecordBatch& batch) { return profiler.Add(batch); }));
   profile::Profile result = profiler.Finish();
   result.version = snap.version;
@@ -324,7 +369,9 @@ absl::StatusOr<clean::CleanResult> Lake::Clean(std::string_view ns, std::string_
   LEPTON_ASSIGN_OR_RETURN(Dataset dataset, catalog_.GetDataset(ns, name));
   LEPTON_ASSIGN_OR_RETURN(delta::Snapshot snap, Snapshot(ns, name, {}));
   std::vector<RecordBatch> input;
-  LEPTON_RETURN_IF_ERROR(lake::Scan(TableDir(ns, name), snap, ScanOptions{},
+  ScanOptions scan;
+  LEPTON_ASSIGN_OR_RETURN(scan.data_key, ReadKey(ns, name));
+  LEPTON_RETURN_IF_ERROR(lake::Scan(TableDir(ns, name), snap, scan,
                                     [&](const RecordBatch& batch) {
                                       input.push_back(batch);
                                       return absl::OkStatus();
@@ -339,6 +386,7 @@ absl::StatusOr<clean::CleanResult> Lake::Clean(std::string_view ns, std::string_
   wo.operation_parameters = {{"input_version", snap.version}};
   wo.user = user;
   wo.table_name = dataset.full_name();
+  LEPTON_ASSIGN_OR_RETURN(wo.data_key, WriteKey(dataset));
   LEPTON_ASSIGN_OR_RETURN(auto writer,
                           TableWriter::Open(TableDir(ns, name), cleaned.schema, wo, clock_));
   for (const RecordBatch& batch : cleaned.batches) LEPTON_RETURN_IF_ERROR(writer->Write(batch));

@@ -5,10 +5,16 @@
 //
 // A dataset's rejected rows under the `quarantine` policy go to the side dataset
 // `<name>__quarantine` in the same namespace (columns line, raw, reason, ingest_version).
+// Sensitive datasets (`Dataset::sensitive`) are encrypted at rest: their data files are
+// encrypted under a per-table data key that the master key wraps (see crypto/keys.h). Writing
+// to one needs the master key; so does reading one that has a data key. Without it those calls
+// are FailedPrecondition naming the dataset and how to provide the key; with another master key
+// than the one that wrapped the data key, FailedPrecondition naming both key ids.
 // Thread-safe.
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -17,6 +23,7 @@
 #include "lepton/base/clock.h"
 #include "lepton/lake/catalog.h"
 #include "lepton/lake/clean/apply.h"
+#include "lepton/lake/crypto/keys.h"
 #include "lepton/lake/delta/delta_log.h"
 #include "lepton/lake/ingest/csv_reader.h"
 #include "lepton/lake/profile/profile.h"
@@ -76,7 +83,9 @@ struct VersionSpec {
 class Lake {
  public:
   // `root` is the lake folder (`<home>/lake`); `store` and `clock` must outlive the lake.
-  Lake(std::string root, store::MetaStore& store, Clock& clock);
+  // `master_key` (may be null) encrypts the data keys of sensitive datasets.
+  Lake(std::string root, store::MetaStore& store, Clock& clock,
+       std::shared_ptr<const crypto::MasterKey> master_key = nullptr);
 
   Catalog& catalog() { return catalog_; }
   std::string TableDir(std::string_view ns, std::string_view name) const;
@@ -103,6 +112,12 @@ class Lake {
   absl::StatusOr<profile::Profile> Profile(std::string_view ns, std::string_view name,
                                            const VersionSpec& spec,
                                            const profile::ProfileOptions& options = {});
+  // The data key to put in `ScanOptions::data_key` when scanning the dataset's table directly
+  // with `lake::Scan`: null when the table has no data key (nothing is encrypted).
+  // FailedPrecondition as described at the top.
+  absl::StatusOr<std::shared_ptr<const crypto::DataKey>> ReadKey(std::string_view ns,
+                                                                 std::string_view name);
+
   // Version history of the dataset's table, oldest first.
   absl::StatusOr<std::vector<delta::CommitInfo>> History(std::string_view ns, std::string_view name);
 
@@ -123,11 +138,14 @@ class Lake {
 
  private:
   absl::StatusOr<Dataset> EnsureDataset(const IngestRequest& request);
+  // The data key new files of `dataset` are encrypted with: null unless it is sensitive.
+  absl::StatusOr<std::shared_ptr<const crypto::DataKey>> WriteKey(const Dataset& dataset);
   absl::Status WriteQuarantine(const Dataset& dataset, int64_t version,
                                const std::vector<ingest::BadRow>& rows, const std::string& user);
 
   std::string root_;
   Clock& clock_;
+  std::shared_ptr<const crypto::MasterKey> master_key_;
   Catalog catalog_;
 };
 

@@ -16,6 +16,7 @@
 #include "lepton/base/files.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
+#include "lepton/lake/crypto/encrypted_file.h"
 #include "lepton/lake/parquet/parquet_reader.h"
 #include "lepton/lake/parquet/parquet_writer.h"
 
@@ -78,6 +79,23 @@ absl::StatusOr<Scalar> ToScalar(const Json& v, DataType type, std::string_view c
     }
   }
   return bad();
+}
+
+// Opens the data file `name` of the table in `dir`, decrypting it when it is encrypted.
+absl::StatusOr<std::unique_ptr<parquet::ParquetReader>> OpenDataFile(const std::string& dir,
+                                                                     const std::string& name,
+                                                                     const crypto::DataKey* key,
+                                                                     std::string_view table) {
+  const std::string path = dir + "/" + name;
+  if (!crypto::IsEncryptedDataFile(name)) return parquet::ParquetReader::Open(path);
+  if (key == nullptr) {
+    return absl::FailedPreconditionError(StrCat(
+        "dataset ", table.empty() ? std::string_view(dir) : table,
+        " is encrypted at rest; reading it needs the master key it was written with (set ",
+        crypto::kMasterKeyEnv, " or ", crypto::kMasterKeyFileEnv, ", or keep <home>/master.key)"));
+  }
+  LEPTON_ASSIGN_OR_RETURN(std::string plain, crypto::ReadEncryptedFile(path, *key));
+  return parquet::ParquetReader::OpenBytes(std::move(plain), path);
 }
 
 std::optional<Scalar> StatToScalar(const parquet::StatValue& v) {
@@ -353,8 +371,16 @@ absl::Status TableWriter::RollFile() {
   LEPTON_RETURN_IF_ERROR(CloseFile());
   auto f = std::make_unique<OpenFile>();
   f->name = StrCat("part-", HexEncode(RandomBytes(16)), ".zstd.parquet");
-  LEPTON_ASSIGN_OR_RETURN(f->writer,
-                          parquet::ParquetWriter::Open(dir_ + "/" + f->name, schema_, {}));
+  if (options_.data_key) {
+    f->name += crypto::kEncryptedSuffix;
+    LEPTON_ASSIGN_OR_RETURN(auto sink,
+                            crypto::OpenEncryptedFile(dir_ + "/" + f->name, options_.data_key));
+    LEPTON_ASSIGN_OR_RETURN(f->writer, parquet::ParquetWriter::Open(
+                                           std::move(sink), dir_ + "/" + f->name, schema_, {}));
+  } else {
+    LEPTON_ASSIGN_OR_RETURN(f->writer,
+                            parquet::ParquetWriter::Open(dir_ + "/" + f->name, schema_, {}));
+  }
   current_ = std::move(f);
   return absl::OkStatus();
 }
@@ -364,7 +390,8 @@ absl::Status TableWriter::CloseFile() {
   std::unique_ptr<OpenFile> f = std::move(current_);
   LEPTON_RETURN_IF_ERROR(f->writer->Close());
   const std::string path = dir_ + "/" + f->name;
-  LEPTON_ASSIGN_OR_RETURN(auto reader, parquet::ParquetReader::Open(path));
+  LEPTON_ASSIGN_OR_RETURN(auto reader, OpenDataFile(dir_, f->name, options_.data_key.get(),
+                                                    options_.table_name));
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return absl::InternalError(StrCat("stat ", path));
   delta::AddFile add;
@@ -372,7 +399,8 @@ absl::Status TableWriter::CloseFile() {
   add.size_bytes = st.st_size;
   add.modification_time_ms = absl::ToUnixMillis(clock_.Now());
   add.num_records = reader->num_rows();
-  add.stats = FileStats(*reader);
+  // Min/max statistics would put values of an encrypted file into the (plaintext) Delta log.
+  if (!options_.data_key) add.stats = FileStats(*reader);
   written_.push_back(std::move(add));
   return absl::OkStatus();
 }
@@ -511,7 +539,8 @@ absl::StatusOr<ScanStats> Scan(const std::string& dir, const delta::Snapshot& sn
   const auto limit_reached = [&] { return options.limit >= 0 && stats.rows_emitted >= options.limit; };
   for (const delta::AddFile& file : snapshot.files) {
     if (limit_reached()) break;
-    LEPTON_ASSIGN_OR_RETURN(auto reader, parquet::ParquetReader::Open(dir + "/" + file.path));
+    LEPTON_ASSIGN_OR_RETURN(auto reader, OpenDataFile(dir, file.path, options.data_key.get(),
+                                                      snapshot.metadata.name));
     ++stats.files;
     // Table column index → file column index (or -1 when the file predates the column).
     std::vector<int> file_index(schema.size(), -1);
@@ -601,7 +630,8 @@ absl::StatusOr<VacuumResult> Vacuum(const std::string& dir, absl::Duration reten
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (!entry.is_regular_file() || name.starts_with("_") || name.starts_with(".") ||
-        !name.ends_with(".parquet") || keep.contains(name)) {
+        !(name.ends_with(".parquet") || crypto::IsEncryptedDataFile(name)) ||
+        keep.contains(name)) {
       continue;
     }
     struct stat st;

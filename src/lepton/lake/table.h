@@ -11,6 +11,10 @@
 // and float→double; anything else is FailedPrecondition naming the column. Readers fill
 // columns missing from older files with nulls and widen old values.
 //
+// Encryption at rest (sensitive datasets): with `TableWriteOptions::data_key` set, data files
+// are encrypted under it (lake/crypto/encrypted_file.h) and named `….parquet.lepton-enc`; a scan
+// of such files needs `ScanOptions::data_key`. Plain and encrypted files may share a table.
+//
 // Reading: `Scan` walks a snapshot's files, skips row groups whose statistics rule out the
 // predicates, reads only the needed columns, and applies the predicates row by row.
 // Thread-compatible: one writer per `TableWriter`; any number of concurrent scans and writers
@@ -27,6 +31,7 @@
 #include "lepton/base/clock.h"
 #include "lepton/base/json.h"
 #include "lepton/lake/column.h"
+#include "lepton/lake/crypto/keys.h"
 #include "lepton/lake/delta/delta_log.h"
 
 namespace lepton::lake {
@@ -40,6 +45,8 @@ struct TableWriteOptions {
   Json operation_parameters = Json::object();
   std::string user;
   std::string table_name;  // recorded in the Delta metadata at creation
+  // Set: encrypt the data files under this key (see lake/crypto/keys.h).
+  std::shared_ptr<const crypto::DataKey> data_key;
 };
 
 struct WriteResult {
@@ -105,6 +112,8 @@ struct ScanOptions {
   std::vector<Predicate> predicates;   // AND-ed
   int64_t limit = -1;                  // -1 = no limit
   int64_t batch_rows = 65536;          // rows per emitted batch (at most)
+  // The table's data key: needed to read encrypted data files.
+  std::shared_ptr<const crypto::DataKey> data_key;
 };
 
 struct ScanStats {
@@ -118,6 +127,8 @@ struct ScanStats {
 // Scans `snapshot` of the table in `dir`, calling `emit` with batches of the projected schema
 // until done, `limit` rows were emitted, or `emit` returns an error (which is returned).
 // InvalidArgument for an unknown column or a value that does not fit its column's type.
+// FailedPrecondition for an encrypted data file without `data_key`; DataLoss for one that was
+// tampered with or truncated.
 absl::StatusOr<ScanStats> Scan(const std::string& dir, const delta::Snapshot& snapshot,
                                const ScanOptions& options,
                                const std::function<absl::Status(const RecordBatch&)>& emit);

@@ -93,6 +93,26 @@ CREATE TABLE lake_lineage (
 CREATE INDEX lake_lineage_dataset ON lake_lineage(dataset_id, version);
 )sql",
        ""},
+      {3, "jobs: background jobs with state, progress and result",
+       R"sql(
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  state TEXT NOT NULL,
+  params TEXT NOT NULL,
+  progress TEXT NOT NULL,
+  result TEXT NOT NULL,
+  error TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL
+);
+CREATE INDEX jobs_state ON jobs(state);
+CREATE INDEX jobs_created ON jobs(created_at);
+)sql",
+       ""},
   };
   return *migrations;
 }

@@ -1,5 +1,6 @@
 #include "lepton/lake/ingest/csv_reader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -70,6 +71,9 @@ absl::StatusOr<std::unique_ptr<CsvReader>> CsvReader::Create(std::istream* in,
 
 absl::Status CsvReader::Init(std::istream* in, CsvReadOptions options) {
   options_ = std::move(options);
+  for (const std::string& token : options_.null_tokens) {
+    max_null_token_size_ = std::max(max_null_token_size_, token.size());
+  }
   if (options_.batch_rows < 1) options_.batch_rows = 1;
 
   // 1. Dialect. The sniffed bytes go back to the tokenizer as its prefix, so non-seekable
@@ -160,6 +164,7 @@ absl::Status CsvReader::Init(std::istream* in, CsvReadOptions options) {
 bool CsvReader::IsNull(const CsvRecord& record, size_t i) const {
   if (record.quoted(i)) return false;
   const std::string_view v = record.field(i);
+  if (v.size() > max_null_token_size_) return false;  // most values: no compare at all
   for (const std::string& token : options_.null_tokens) {
     if (v == token) return true;
   }
@@ -240,6 +245,14 @@ absl::Status CsvReader::Convert(const CsvRecord& record, RecordBatch* batch) {
 
 absl::StatusOr<std::optional<RecordBatch>> CsvReader::ReadNext() {
   RecordBatch batch(schema_);
+  // Size the columns once (string bytes as in the previous batch) instead of growing them value
+  // by value.
+  int64_t expected_rows = std::min<int64_t>(options_.batch_rows, 64 * 1024);
+  if (done_) expected_rows = std::min<int64_t>(expected_rows, static_cast<int64_t>(sample_.size()));
+  string_bytes_.resize(batch.num_columns());
+  for (size_t i = 0; i < batch.num_columns(); ++i) {
+    batch.mutable_column(i).Reserve(expected_rows, string_bytes_[i]);
+  }
   while (batch.num_columns() > 0 && batch.num_rows() < options_.batch_rows) {
     if (!sample_.empty()) {
       scratch_ = std::move(sample_.front());
@@ -256,6 +269,13 @@ absl::StatusOr<std::optional<RecordBatch>> CsvReader::ReadNext() {
     LEPTON_RETURN_IF_ERROR(Convert(scratch_, &batch));
   }
   if (batch.num_rows() == 0) return std::nullopt;
+  for (size_t i = 0; i < batch.num_columns(); ++i) {
+    const Column& c = batch.column(i);
+    if (c.type() == DataType::kString && c.size() > 0) {
+      // Scaled to a full batch, plus slack, so the next batch rarely regrows.
+      string_bytes_[i] = c.offsets().back() * expected_rows / c.size() * 9 / 8;
+    }
+  }
   return std::optional<RecordBatch>(std::move(batch));
 }
 

@@ -142,6 +142,8 @@ class CsvReader {
   std::deque<CsvRecord> sample_;
   CsvRecord scratch_;
   std::vector<Staged> staged_;
+  size_t max_null_token_size_ = 0;     // longest of `null_tokens`
+  std::vector<int64_t> string_bytes_;  // per column: string bytes to reserve in a batch
   std::vector<BadRow> quarantined_;
   int64_t rows_read_ = 0;
   int64_t bad_rows_ = 0;

@@ -9,11 +9,43 @@
 
 namespace lepton::lake::ingest {
 
+CsvRecord& CsvRecord::operator=(const CsvRecord& other) {
+  if (this == &other) return *this;
+  data_ = other.data_;
+  ends_ = other.ends_;
+  quoted_ = other.quoted_;
+  raw_.assign(other.raw());
+  raw_in_buffer_ = false;
+  raw_view_ = {};
+  error_ = other.error_;
+  line_ = other.line_;
+  return *this;
+}
+
+CsvRecord& CsvRecord::operator=(CsvRecord&& other) noexcept {
+  if (this == &other) return *this;
+  if (other.raw_in_buffer_) {
+    raw_.assign(other.raw_view_);
+  } else {
+    raw_ = std::move(other.raw_);
+  }
+  raw_in_buffer_ = false;
+  raw_view_ = {};
+  data_ = std::move(other.data_);
+  ends_ = std::move(other.ends_);
+  quoted_ = std::move(other.quoted_);
+  error_ = std::move(other.error_);
+  line_ = other.line_;
+  return *this;
+}
+
 void CsvRecord::Clear() {
   data_.clear();
   ends_.clear();
   quoted_.clear();
   raw_.clear();
+  raw_in_buffer_ = false;
+  raw_view_ = {};
   error_.clear();
   line_ = 0;
 }
@@ -93,7 +125,12 @@ absl::StatusOr<bool> CsvTokenizer::Next(CsvRecord* record) {
   };
   // Ends the record at the line terminator under `pos_`.
   auto end_record = [&](char terminator) {
-    record->raw_.append(buf_, raw_start_, pos_ - raw_start_);
+    if (record->raw_.empty()) {  // the whole record is in this chunk: point at it
+      record->raw_in_buffer_ = true;
+      record->raw_view_ = std::string_view(buf_).substr(raw_start_, pos_ - raw_start_);
+    } else {
+      record->raw_.append(buf_, raw_start_, pos_ - raw_start_);
+    }
     end_field();
     ++pos_;
     ++line_;

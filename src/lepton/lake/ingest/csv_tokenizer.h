@@ -19,6 +19,7 @@
 //
 // Thread-compatible: one tokenizer per thread; the input stream must not be shared.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <istream>
@@ -47,6 +48,14 @@ struct CsvDialect {
 // text. Copyable; the reader keeps a sample of them for type inference.
 class CsvRecord {
  public:
+  CsvRecord() = default;
+  // Copies and moves own their raw text (the tokenizer may point `raw()` into its read buffer,
+  // valid only until its next `Next`; a copy or move taken of the record stays valid).
+  CsvRecord(const CsvRecord& other) { *this = other; }
+  CsvRecord(CsvRecord&& other) noexcept { *this = std::move(other); }
+  CsvRecord& operator=(const CsvRecord& other);
+  CsvRecord& operator=(CsvRecord&& other) noexcept;
+
   size_t size() const { return ends_.size(); }
   // Field `i` without quotes and with escapes resolved. Precondition: i < size().
   std::string_view field(size_t i) const {
@@ -58,13 +67,15 @@ class CsvRecord {
   // The 1-based physical line on which the record starts.
   int64_t line() const { return line_; }
   // The record's text as it appeared in the input, without its line terminator.
-  std::string_view raw() const { return raw_; }
+  std::string_view raw() const { return raw_in_buffer_ ? raw_view_ : std::string_view(raw_); }
   // Empty for a well-formed record; otherwise why the record is malformed (for example
   // "unterminated quoted field"). Malformed records are still returned, so callers can apply
   // their bad-row policy and continue.
   std::string_view error() const { return error_; }
   // Approximate heap bytes held.
-  size_t memory_bytes() const { return data_.capacity() + raw_.capacity() + ends_.capacity() * 9; }
+  size_t memory_bytes() const {
+    return data_.capacity() + std::max(raw_.capacity(), raw().size()) + ends_.capacity() * 9;
+  }
 
   void Clear();
   // Appends a field; for building records by hand (tests, sniffing).
@@ -76,6 +87,10 @@ class CsvRecord {
   std::vector<size_t> ends_;
   std::vector<uint8_t> quoted_;
   std::string raw_;
+  // When set, the raw text is `raw_view_` (inside the tokenizer's buffer) rather than `raw_`:
+  // most records lie within one read chunk, and copying each one's text is wasted work.
+  bool raw_in_buffer_ = false;
+  std::string_view raw_view_;
   std::string error_;
   int64_t line_ = 0;
 };

@@ -288,6 +288,7 @@ absl::StatusOr<std::string> ParquetReader::ReadAt(int64_t offset, int64_t length
   if (offset < 0 || length < 0 || offset > file_size_ || length > file_size_ - offset) {
     return Corrupt(path_, StrCat("range [", offset, ", +", length, ") outside the file"));
   }
+  if (fd_ < 0) return bytes_.substr(static_cast<size_t>(offset), static_cast<size_t>(length));
   std::string out(static_cast<size_t>(length), '\0');
   size_t done = 0;
   while (done < out.size()) {
@@ -317,6 +318,21 @@ absl::StatusOr<std::unique_ptr<ParquetReader>> ParquetReader::Open(const std::st
     return absl::InternalError(StrCat("stat ", path, ": ", std::strerror(errno)));
   }
   r->file_size_ = st.st_size;
+  return ParseFooter(std::move(r));
+}
+
+absl::StatusOr<std::unique_ptr<ParquetReader>> ParquetReader::OpenBytes(std::string bytes,
+                                                                        std::string name) {
+  std::unique_ptr<ParquetReader> r(new ParquetReader());
+  r->path_ = std::move(name);
+  r->bytes_ = std::move(bytes);
+  r->file_size_ = static_cast<int64_t>(r->bytes_.size());
+  return ParseFooter(std::move(r));
+}
+
+absl::StatusOr<std::unique_ptr<ParquetReader>> ParquetReader::ParseFooter(
+    std::unique_ptr<ParquetReader> r) {
+  const std::string path = r->path_;
   if (r->file_size_ < 12) return Corrupt(path, "too small to be a parquet file");
   LEPTON_ASSIGN_OR_RETURN(std::string head, r->ReadAt(0, 4));
   LEPTON_ASSIGN_OR_RETURN(std::string tail, r->ReadAt(r->file_size_ - 8, 8));

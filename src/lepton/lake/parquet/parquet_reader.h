@@ -41,6 +41,10 @@ class ParquetReader {
   // Opens `path` and parses its footer. NotFound if missing; DataLoss if it is not a valid
   // Parquet file; Unimplemented for unsupported columns (see above).
   static absl::StatusOr<std::unique_ptr<ParquetReader>> Open(const std::string& path);
+  // As `Open`, for a whole file already in memory (e.g. decrypted, see lake/crypto/); `name`
+  // labels errors. Errors as `Open` (but never NotFound).
+  static absl::StatusOr<std::unique_ptr<ParquetReader>> OpenBytes(std::string bytes,
+                                                                  std::string name);
   ~ParquetReader();
   ParquetReader(const ParquetReader&) = delete;
   ParquetReader& operator=(const ParquetReader&) = delete;
@@ -65,11 +69,14 @@ class ParquetReader {
   struct ColumnInfo;
   struct RowGroupInfo;
   ParquetReader() = default;
+  static absl::StatusOr<std::unique_ptr<ParquetReader>> ParseFooter(
+      std::unique_ptr<ParquetReader> r);
   absl::StatusOr<std::string> ReadAt(int64_t offset, int64_t length) const;
   absl::Status ReadColumnChunk(int group, int column, Column* out) const;
 
   std::string path_;
-  int fd_ = -1;
+  int fd_ = -1;         // -1: the file is in `bytes_`
+  std::string bytes_;
   int64_t file_size_ = 0;
   Schema schema_;
   int64_t num_rows_ = 0;

@@ -3,14 +3,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <unordered_map>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
 #include "lepton/lake/parquet/encoding.h"
@@ -89,38 +92,10 @@ std::string_view ValueBytes(const Column& c, int64_t i) {
   return {reinterpret_cast<const char*>(c.data().data()) + i * w, static_cast<size_t>(w)};
 }
 
-// Uncompressed PLAIN size of slot `i` (0 for nulls).
-int64_t PlainSize(const Column& c, int64_t i) {
-  if (c.IsNull(i)) return 0;
-  if (c.type() == DataType::kString) return 4 + static_cast<int64_t>(c.StringAt(i).size());
-  return FixedWidth(c.type());
-}
-
 void AppendPlain(const Column& c, int64_t i, std::string* out) {
   std::string_view v = ValueBytes(c, i);
   if (c.type() == DataType::kString) PutU32(static_cast<uint32_t>(v.size()), out);
   out->append(v);
-}
-
-// True when value i orders before value j (both non-null, neither NaN).
-bool Less(const Column& c, int64_t i, int64_t j) {
-  switch (c.type()) {
-    case DataType::kBool: return c.ValueAt<uint8_t>(i) < c.ValueAt<uint8_t>(j);
-    case DataType::kInt32:
-    case DataType::kDate: return c.ValueAt<int32_t>(i) < c.ValueAt<int32_t>(j);
-    case DataType::kInt64:
-    case DataType::kTimestamp: return c.ValueAt<int64_t>(i) < c.ValueAt<int64_t>(j);
-    case DataType::kFloat: return c.ValueAt<float>(i) < c.ValueAt<float>(j);
-    case DataType::kDouble: return c.ValueAt<double>(i) < c.ValueAt<double>(j);
-    case DataType::kString: return c.StringAt(i) < c.StringAt(j);  // byte-wise (memcmp)
-  }
-  return false;
-}
-
-bool IsNaN(const Column& c, int64_t i) {
-  if (c.type() == DataType::kFloat) return std::isnan(c.ValueAt<float>(i));
-  if (c.type() == DataType::kDouble) return std::isnan(c.ValueAt<double>(i));
-  return false;
 }
 
 template <typename T>
@@ -132,74 +107,195 @@ std::string FixZero(T v, bool is_min) {
   return s;
 }
 
-Statistics ChunkStatistics(const Column& c) {
-  Statistics s;
-  s.null_count = c.null_count();
-  int64_t min_i = -1, max_i = -1;
-  for (int64_t i = 0; i < c.size(); ++i) {
-    if (c.IsNull(i) || IsNaN(c, i)) continue;
-    if (min_i < 0 || Less(c, i, min_i)) min_i = i;
-    if (max_i < 0 || Less(c, max_i, i)) max_i = i;
+// One column of a row group: the same column of each batch buffered for it, in order. Encoding
+// walks the pieces directly, so buffering a batch is a plain copy, not a value-by-value append.
+class ChunkView {
+ public:
+  ChunkView(DataType type, std::vector<const Column*> pieces)
+      : type_(type), pieces_(std::move(pieces)) {
+    starts_.push_back(0);
+    for (const Column* p : pieces_) {
+      starts_.push_back(starts_.back() + p->size());
+      null_count_ += p->null_count();
+    }
   }
-  if (min_i >= 0) {
-    if (c.type() == DataType::kFloat) {
-      s.min_value = FixZero(c.ValueAt<float>(min_i), true);
-      s.max_value = FixZero(c.ValueAt<float>(max_i), false);
-    } else if (c.type() == DataType::kDouble) {
-      s.min_value = FixZero(c.ValueAt<double>(min_i), true);
-      s.max_value = FixZero(c.ValueAt<double>(max_i), false);
-    } else {
-      s.min_value = std::string(ValueBytes(c, min_i));
-      s.max_value = std::string(ValueBytes(c, max_i));
+  DataType type() const { return type_; }
+  int64_t size() const { return starts_.back(); }
+  int64_t null_count() const { return null_count_; }
+
+  // Calls fn(column, i) for every slot of [begin, end), in order.
+  template <typename F>
+  void ForEach(int64_t begin, int64_t end, F&& fn) const {
+    size_t p = static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end(), begin) -
+                                   starts_.begin()) - 1;
+    while (begin < end && p < pieces_.size()) {
+      const Column& c = *pieces_[p];
+      const int64_t local_end = std::min(end, starts_[p + 1]) - starts_[p];
+      for (int64_t i = begin - starts_[p]; i < local_end; ++i) fn(c, i);
+      begin = starts_[p + 1];
+      ++p;
+    }
+  }
+
+ private:
+  DataType type_;
+  std::vector<const Column*> pieces_;
+  std::vector<int64_t> starts_;
+  int64_t null_count_ = 0;
+};
+
+// A value slot of a chunk.
+struct Slot {
+  const Column* column;
+  int64_t index;
+};
+
+// Min/max over the non-null, non-NaN values `visit` hands out (via fn(column, i)).
+template <typename T, typename Visit>
+void FixedMinMax(const Visit& visit, Statistics* s) {
+  bool any = false;
+  T lo{}, hi{};
+  visit([&](const Column& c, int64_t i) {
+    if (c.IsNull(i)) return;
+    const T x = c.ValueAt<T>(i);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::isnan(x)) return;
+    }
+    if (!any) {
+      lo = hi = x;
+      any = true;
+      return;
+    }
+    if (x < lo) lo = x;
+    if (hi < x) hi = x;
+  });
+  if (!any) return;
+  if constexpr (std::is_floating_point_v<T>) {
+    s->min_value = FixZero(lo, true);
+    s->max_value = FixZero(hi, false);
+  } else {
+    s->min_value = std::string(reinterpret_cast<const char*>(&lo), sizeof(T));
+    s->max_value = std::string(reinterpret_cast<const char*>(&hi), sizeof(T));
+  }
+}
+
+template <typename Visit>
+Statistics ChunkStatistics(DataType type, int64_t null_count, const Visit& visit) {
+  Statistics s;
+  s.null_count = null_count;
+  switch (type) {
+    case DataType::kBool: FixedMinMax<uint8_t>(visit, &s); break;
+    case DataType::kInt32:
+    case DataType::kDate: FixedMinMax<int32_t>(visit, &s); break;
+    case DataType::kInt64:
+    case DataType::kTimestamp: FixedMinMax<int64_t>(visit, &s); break;
+    case DataType::kFloat: FixedMinMax<float>(visit, &s); break;
+    case DataType::kDouble: FixedMinMax<double>(visit, &s); break;
+    case DataType::kString: {
+      bool any = false;
+      std::string_view lo, hi;
+      visit([&](const Column& c, int64_t i) {
+        if (c.IsNull(i)) return;
+        const std::string_view x = c.StringAt(i);
+        if (!any) {
+          lo = hi = x;
+          any = true;
+          return;
+        }
+        if (x < lo) lo = x;  // byte-wise (memcmp)
+        if (hi < x) hi = x;
+      });
+      if (any) {
+        s.min_value = std::string(lo);
+        s.max_value = std::string(hi);
+      }
+      break;
     }
   }
   return s;
 }
 
-// Encodes one column chunk (all of `c`) into `out`, which starts at file offset `offset`.
-absl::Status EncodeChunk(const Column& c, const Field& field, const WriterOptions& options,
+// Builds the chunk's dictionary: `indices` gets the entry of each non-null value and `slots` the
+// first slot of each entry. False (and no dictionary) once the dictionary's PLAIN size exceeds
+// `limit` bytes. `*dict_bytes` / `*plain_bytes` get the PLAIN sizes of the dictionary / values.
+template <typename Key, typename KeyOf>
+bool BuildDictionary(const ChunkView& v, int64_t limit, const KeyOf& key_of,
+                     std::vector<uint32_t>* indices, std::vector<Slot>* slots,
+                     int64_t* dict_bytes, int64_t* plain_bytes) {
+  absl::flat_hash_map<Key, uint32_t> dict;
+  bool too_big = false;
+  const bool is_string = v.type() == DataType::kString;
+  const int64_t width = is_string ? 0 : FixedWidth(v.type());
+  v.ForEach(0, v.size(), [&](const Column& c, int64_t i) {
+    if (too_big || c.IsNull(i)) return;
+    const Key key = key_of(c, i);
+    const int64_t sz = is_string ? 4 + static_cast<int64_t>(c.StringAt(i).size()) : width;
+    *plain_bytes += sz;
+    auto [it, inserted] = dict.try_emplace(key, static_cast<uint32_t>(dict.size()));
+    if (inserted) {
+      slots->push_back(Slot{&c, i});
+      *dict_bytes += sz;
+      if (*dict_bytes > limit) {
+        too_big = true;
+        return;
+      }
+    }
+    indices->push_back(it->second);
+  });
+  return !too_big;
+}
+
+// Encodes one column chunk (all of `v`) into `out`, which starts at file offset `offset`.
+absl::Status EncodeChunk(const ChunkView& v, const Field& field, const WriterOptions& options,
                          int64_t offset, std::string* out, ColumnMetaData* meta) {
   const int32_t codec = CodecOf(options.compression);
-  const int64_t n = c.size();
+  const int64_t n = v.size();
+  const DataType type = v.type();
+  const bool is_string = type == DataType::kString;
+  const int64_t width = is_string ? 0 : FixedWidth(type);
   meta->type = *LeafElement(field).type;
   meta->path_in_schema = {field.name};
   meta->codec = codec;
   meta->num_values = n;
-  meta->statistics = ChunkStatistics(c);
 
   // Dictionary: keyed by value bytes; used only when smaller than PLAIN.
   bool use_dict = false;
+  bool have_dict = false;  // `slots` holds every distinct value
   std::vector<uint32_t> indices;  // per non-null value
-  std::vector<int64_t> dict_slots;  // first slot of each dictionary entry
-  if (options.dictionary && c.type() != DataType::kBool && n - c.null_count() > 0) {
-    std::unordered_map<std::string_view, uint32_t> dict;
+  std::vector<Slot> slots;        // first slot of each dictionary entry
+  if (options.dictionary && type != DataType::kBool && n - v.null_count() > 0) {
     int64_t dict_bytes = 0, plain_bytes = 0;
-    bool too_big = false;
-    indices.reserve(static_cast<size_t>(n - c.null_count()));
-    for (int64_t i = 0; i < n; ++i) {
-      if (c.IsNull(i)) continue;
-      const int64_t sz = PlainSize(c, i);
-      plain_bytes += sz;
-      auto [it, inserted] = dict.emplace(ValueBytes(c, i), static_cast<uint32_t>(dict.size()));
-      if (inserted) {
-        dict_slots.push_back(i);
-        dict_bytes += sz;
-        if (dict_bytes > options.dictionary_page_size_limit) {
-          too_big = true;
-          break;
-        }
-      }
-      indices.push_back(it->second);
+    indices.reserve(static_cast<size_t>(n - v.null_count()));
+    if (is_string) {
+      have_dict = BuildDictionary<std::string_view>(
+          v, options.dictionary_page_size_limit,
+          [](const Column& c, int64_t i) { return c.StringAt(i); }, &indices, &slots,
+          &dict_bytes, &plain_bytes);
+    } else {
+      have_dict = BuildDictionary<uint64_t>(
+          v, options.dictionary_page_size_limit,
+          [width](const Column& c, int64_t i) {
+            uint64_t key = 0;
+            std::memcpy(&key, c.data().data() + i * width, static_cast<size_t>(width));
+            return key;
+          },
+          &indices, &slots, &dict_bytes, &plain_bytes);
     }
-    if (!too_big) {
-      const int bw = std::max(1, BitWidth(dict.size() - 1));
+    if (have_dict) {
+      const int bw = std::max(1, BitWidth(slots.size() - 1));
       const int64_t index_bytes = static_cast<int64_t>(indices.size()) * bw / 8 + 16;
       use_dict = dict_bytes + index_bytes < plain_bytes;
     }
-    if (!use_dict) {
-      indices.clear();
-      dict_slots.clear();
-    }
+    if (!use_dict) indices = {};
+  }
+  // Min/max over the distinct values when they are known (the same result, far fewer compares).
+  if (have_dict) {
+    meta->statistics = ChunkStatistics(type, v.null_count(), [&](const auto& fn) {
+      for (const Slot& s : slots) fn(*s.column, s.index);
+    });
+  } else {
+    meta->statistics = ChunkStatistics(type, v.null_count(),
+                                       [&](const auto& fn) { v.ForEach(0, n, fn); });
   }
 
   std::string body, compressed, header;
@@ -226,60 +322,74 @@ absl::Status EncodeChunk(const Column& c, const Field& field, const WriterOption
   if (use_dict) {
     meta->dictionary_page_offset = offset + static_cast<int64_t>(out->size());
     body.clear();
-    for (int64_t slot : dict_slots) AppendPlain(c, slot, &body);
+    for (const Slot& s : slots) AppendPlain(*s.column, s.index, &body);
     PageHeader h;
     h.type = kDictionaryPage;
     h.dictionary_page_header =
-        DictionaryPageHeader{.num_values = static_cast<int32_t>(dict_slots.size()),
+        DictionaryPageHeader{.num_values = static_cast<int32_t>(slots.size()),
                              .encoding = kPlain};
     LEPTON_RETURN_IF_ERROR(emit_page(h));
-    bit_width = std::max(1, BitWidth(dict_slots.size() - 1));
+    bit_width = std::max(1, BitWidth(slots.size() - 1));
   }
+  slots = {};
   meta->data_page_offset = offset + static_cast<int64_t>(out->size());
 
-  // Data pages of about page_size_bytes uncompressed each.
+  // Data pages of about page_size_bytes uncompressed (PLAIN, nulls counting 1) each.
+  std::vector<int64_t> page_ends;
+  {
+    int64_t bytes = 0, in_page = 0, g = 0;
+    v.ForEach(0, n, [&](const Column& c, int64_t i) {
+      if (in_page > 0 && bytes >= options.page_size_bytes) {
+        page_ends.push_back(g);
+        bytes = 0;
+        in_page = 0;
+      }
+      bytes += c.IsNull(i) ? 1
+               : is_string ? 4 + static_cast<int64_t>(c.StringAt(i).size())
+                           : width;
+      ++in_page;
+      ++g;
+    });
+    page_ends.push_back(n);
+  }
   int64_t row = 0;
   size_t index_pos = 0;
   std::vector<uint32_t> levels, page_indices;
-  do {
-    int64_t end = row, bytes = 0;
-    while (end < n && (end == row || bytes < options.page_size_bytes)) {
-      bytes += std::max<int64_t>(PlainSize(c, end), 1);
-      ++end;
-    }
+  std::string rle;
+  for (const int64_t end : page_ends) {
     body.clear();
     if (field.nullable) {
       levels.clear();
-      for (int64_t i = row; i < end; ++i) levels.push_back(c.IsValid(i) ? 1 : 0);
-      std::string rle;
+      v.ForEach(row, end, [&](const Column& c, int64_t i) { levels.push_back(c.IsValid(i) ? 1 : 0); });
+      rle.clear();
       EncodeRleBitPacked(levels, 1, &rle);
       PutU32(static_cast<uint32_t>(rle.size()), &body);
       body.append(rle);
     }
     if (use_dict) {
       page_indices.clear();
-      for (int64_t i = row; i < end; ++i) {
+      v.ForEach(row, end, [&](const Column& c, int64_t i) {
         if (c.IsValid(i)) page_indices.push_back(indices[index_pos++]);
-      }
+      });
       body.push_back(static_cast<char>(bit_width));
       EncodeRleBitPacked(page_indices, bit_width, &body);
-    } else if (c.type() == DataType::kBool) {
+    } else if (type == DataType::kBool) {
       uint8_t acc = 0;
       int bits = 0;
-      for (int64_t i = row; i < end; ++i) {
-        if (c.IsNull(i)) continue;
+      v.ForEach(row, end, [&](const Column& c, int64_t i) {
+        if (c.IsNull(i)) return;
         acc |= static_cast<uint8_t>((c.ValueAt<uint8_t>(i) != 0 ? 1 : 0) << bits);
         if (++bits == 8) {
           body.push_back(static_cast<char>(acc));
           acc = 0;
           bits = 0;
         }
-      }
+      });
       if (bits > 0) body.push_back(static_cast<char>(acc));
     } else {
-      for (int64_t i = row; i < end; ++i) {
+      v.ForEach(row, end, [&](const Column& c, int64_t i) {
         if (c.IsValid(i)) AppendPlain(c, i, &body);
-      }
+      });
     }
     PageHeader h;
     h.type = kDataPage;
@@ -289,7 +399,7 @@ absl::Status EncodeChunk(const Column& c, const Field& field, const WriterOption
                                         .repetition_level_encoding = kRle};
     LEPTON_RETURN_IF_ERROR(emit_page(h));
     row = end;
-  } while (row < n);
+  }
 
   meta->encodings = {kPlain};
   if (use_dict) meta->encodings.push_back(kRleDictionary);
@@ -304,7 +414,9 @@ std::atomic<int> temp_counter{0};
 }  // namespace
 
 struct ParquetWriter::State {
-  RecordBatch pending;
+  RecordBatch pending;  // unused: the row group is buffered in `parts`
+  std::vector<RecordBatch> parts;  // the row group's rows, batch by batch (copies or slices)
+  int64_t pending_rows = 0;
   int64_t pending_bytes = 0;
   int64_t offset = 0;  // bytes written to the file so far
   std::vector<RowGroup> row_groups;
@@ -315,15 +427,15 @@ ParquetWriter::ParquetWriter(std::string path, Schema schema, WriterOptions opti
       state_(std::make_unique<State>()) {}
 
 ParquetWriter::~ParquetWriter() {
+  if (sink_ && !closed_) sink_->Abort();
   if (fd_ >= 0) {
     ::close(fd_);
     ::unlink(temp_path_.c_str());
   }
 }
 
-absl::StatusOr<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(const std::string& path,
-                                                                   const Schema& schema,
-                                                                   const WriterOptions& options) {
+absl::Status ParquetWriter::Validate(const std::string& path, const Schema& schema,
+                                     const WriterOptions& options) {
   if (schema.size() == 0) {
     return absl::InvalidArgumentError(StrCat("parquet writer ", path, ": schema has no fields"));
   }
@@ -337,6 +449,34 @@ absl::StatusOr<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(const std::st
     return absl::InvalidArgumentError(
         StrCat("parquet writer ", path, ": sizes in WriterOptions must be positive"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status ParquetWriter::Emit(std::string_view data) {
+  if (sink_) return sink_->Append(data);
+  return WriteAll(fd_, data, temp_path_);
+}
+
+absl::StatusOr<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(std::unique_ptr<ByteSink> sink,
+                                                                   const std::string& name,
+                                                                   const Schema& schema,
+                                                                   const WriterOptions& options) {
+  if (absl::Status s = Validate(name, schema, options); !s.ok()) {
+    sink->Abort();
+    return s;
+  }
+  std::unique_ptr<ParquetWriter> w(new ParquetWriter(name, schema, options));
+  w->sink_ = std::move(sink);
+  w->state_->pending = RecordBatch(schema);
+  LEPTON_RETURN_IF_ERROR(w->Emit("PAR1"));
+  w->state_->offset = 4;
+  return w;
+}
+
+absl::StatusOr<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(const std::string& path,
+                                                                   const Schema& schema,
+                                                                   const WriterOptions& options) {
+  LEPTON_RETURN_IF_ERROR(Validate(path, schema, options));
   std::unique_ptr<ParquetWriter> w(new ParquetWriter(path, schema, options));
   w->temp_path_ = StrCat(path, ".tmp-", static_cast<int64_t>(::getpid()), "-",
                          temp_counter.fetch_add(1));
@@ -349,7 +489,7 @@ absl::StatusOr<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(const std::st
 }
 
 absl::Status ParquetWriter::Write(const RecordBatch& batch) {
-  if (closed_ || fd_ < 0) {
+  if (closed_ || (fd_ < 0 && !sink_)) {
     return absl::FailedPreconditionError(StrCat("parquet writer ", path_, ": already closed"));
   }
   if (batch.num_columns() != schema_.size()) {
@@ -382,17 +522,18 @@ absl::Status ParquetWriter::Write(const RecordBatch& batch) {
   State& s = *state_;
   int64_t done = 0;
   while (done < rows) {
-    const int64_t room_rows = options_.row_group_size_rows - s.pending.num_rows();
+    const int64_t room_rows = options_.row_group_size_rows - s.pending_rows;
     const int64_t room_bytes =
         std::max<int64_t>(1, (options_.row_group_size_bytes - s.pending_bytes) / row_bytes);
     const int64_t take = std::min({rows - done, room_rows, room_bytes});
-    for (size_t i = 0; i < schema_.size(); ++i) {
-      s.pending.mutable_column(i).AppendRange(batch.column(i), done, take);
-    }
+    // A whole-batch copy is a few memcpys; Slice appends value by value but is only needed
+    // where a batch straddles a row-group boundary.
+    s.parts.push_back(done == 0 && take == rows ? batch : batch.Slice(done, take));
+    s.pending_rows += take;
     s.pending_bytes += take * row_bytes;
     done += take;
     total_rows_ += take;
-    if (s.pending.num_rows() >= options_.row_group_size_rows ||
+    if (s.pending_rows >= options_.row_group_size_rows ||
         s.pending_bytes >= options_.row_group_size_bytes) {
       LEPTON_RETURN_IF_ERROR(FlushRowGroup());
     }
@@ -402,7 +543,7 @@ absl::Status ParquetWriter::Write(const RecordBatch& batch) {
 
 absl::Status ParquetWriter::FlushRowGroup() {
   State& s = *state_;
-  const int64_t rows = s.pending.num_rows();
+  const int64_t rows = s.pending_rows;
   if (rows == 0) return absl::OkStatus();
   RowGroup group;
   group.num_rows = rows;
@@ -413,23 +554,27 @@ absl::Status ParquetWriter::FlushRowGroup() {
     chunk.clear();
     ColumnChunk& cc = group.columns.emplace_back();
     ColumnMetaData& meta = cc.meta_data.emplace();
-    LEPTON_RETURN_IF_ERROR(
-        EncodeChunk(s.pending.column(i), schema_.field(i), options_, s.offset, &chunk, &meta));
-    LEPTON_RETURN_IF_ERROR(WriteAll(fd_, chunk, temp_path_));
+    std::vector<const Column*> pieces;
+    pieces.reserve(s.parts.size());
+    for (const RecordBatch& part : s.parts) pieces.push_back(&part.column(i));
+    LEPTON_RETURN_IF_ERROR(EncodeChunk(ChunkView(schema_.field(i).type, std::move(pieces)),
+                                       schema_.field(i), options_, s.offset, &chunk, &meta));
+    LEPTON_RETURN_IF_ERROR(Emit(chunk));
     s.offset += static_cast<int64_t>(chunk.size());
     group.total_byte_size += meta.total_uncompressed_size;
     total_compressed += meta.total_compressed_size;
   }
   group.total_compressed_size = total_compressed;
   s.row_groups.push_back(std::move(group));
-  for (size_t i = 0; i < schema_.size(); ++i) s.pending.mutable_column(i).Clear();
+  s.parts.clear();
+  s.pending_rows = 0;
   s.pending_bytes = 0;
   return absl::OkStatus();
 }
 
 absl::Status ParquetWriter::Close() {
   if (closed_) return absl::OkStatus();
-  if (fd_ < 0) {
+  if (fd_ < 0 && !sink_) {
     return absl::FailedPreconditionError(StrCat("parquet writer ", path_, ": failed earlier"));
   }
   absl::Status status = [&]() -> absl::Status {
@@ -449,7 +594,8 @@ absl::Status ParquetWriter::Close() {
     SerializeFileMetaData(m, &footer);
     PutU32(static_cast<uint32_t>(footer.size()), &footer);
     footer.append("PAR1");
-    LEPTON_RETURN_IF_ERROR(WriteAll(fd_, footer, temp_path_));
+    LEPTON_RETURN_IF_ERROR(Emit(footer));
+    if (sink_) return sink_->Close();
     if (::fsync(fd_) != 0) return ErrnoError("fsync", temp_path_);
     if (::close(fd_) != 0) {
       fd_ = -1;
@@ -475,6 +621,10 @@ absl::Status ParquetWriter::Close() {
     return absl::OkStatus();
   }();
   if (!status.ok()) {
+    if (sink_) {
+      sink_->Abort();
+      sink_.reset();
+    }
     if (fd_ >= 0) {
       ::close(fd_);
       ::unlink(temp_path_.c_str());

@@ -11,11 +11,14 @@
 // min/max (TYPE_ORDER; strings byte-wise; NaN ignored) and null_count statistics.
 // Atomicity: the data goes to "<path>.tmp-<pid>-<n>" and is renamed over `path` by Close() after
 // an fsync; a writer destroyed without Close() deletes its temporary file.
+// `Open(std::unique_ptr<ByteSink>, …)` writes through a caller-supplied sink instead (e.g. one
+// that encrypts, see lake/crypto/); the sink then owns atomicity and durability.
 // Thread-compatible: one thread at a time.
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,11 +42,28 @@ struct WriterOptions {
   std::string created_by = "lepton version 0.1.0";
 };
 
+// Where a `ParquetWriter` sends the bytes of a file, in order. Not called concurrently.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  // Appends `data`. An error fails the writer.
+  virtual absl::Status Append(std::string_view data) = 0;
+  // Called once after the last `Append`: makes the file durable and visible.
+  virtual absl::Status Close() = 0;
+  // Called instead of `Close` when the writer fails or is destroyed unclosed: drops the output.
+  virtual void Abort() = 0;
+};
+
 class ParquetWriter {
  public:
   // Starts a file at `path` for rows of `schema`. InvalidArgument for an empty schema or bad
   // options; errors carry the path and errno when the temporary file cannot be created.
   static absl::StatusOr<std::unique_ptr<ParquetWriter>> Open(const std::string& path,
+                                                             const Schema& schema,
+                                                             const WriterOptions& options);
+  // As above, but the bytes go to `sink`; `name` only labels errors.
+  static absl::StatusOr<std::unique_ptr<ParquetWriter>> Open(std::unique_ptr<ByteSink> sink,
+                                                             const std::string& name,
                                                              const Schema& schema,
                                                              const WriterOptions& options);
   ~ParquetWriter();
@@ -63,12 +83,16 @@ class ParquetWriter {
   struct State;
   ParquetWriter(std::string path, Schema schema, WriterOptions options);
   absl::Status FlushRowGroup();
+  absl::Status Emit(std::string_view data);
+  static absl::Status Validate(const std::string& path, const Schema& schema,
+                               const WriterOptions& options);
 
   std::string path_;
   std::string temp_path_;
   Schema schema_;
   WriterOptions options_;
   int fd_ = -1;
+  std::unique_ptr<ByteSink> sink_;  // set: bytes go here instead of `fd_`
   bool closed_ = false;
   int64_t total_rows_ = 0;
   std::unique_ptr<State> state_;

@@ -467,25 +467,7 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, jobs::JobRunner& jobs, std:
                }
                if (format != "json" && format != "csv") return absl::InvalidArgumentError("body.format: expected json or csv");
                if (where) {
-                 if (!where->is_array()) return absl::InvalidArgumentError("body.where: expected an array");
-                 for (size_t i = 0; i < where->size(); ++i) {
-                   JsonFields p((*where)[i], StrCat("body.where[", i, "]"));
-                   lake::Predicate pred;
-                   pred.column = p.String("column");
-                   const std::string op = p.String("op");
-                   std::optional<Json> value = p.OptionalValue("value");
-                   std::optional<Json> values = p.OptionalValue("values");
-                   LEPTON_RETURN_IF_ERROR(p.Finish());
-                   auto parsed = lake::ParseCompareOp(op);
-                   if (!parsed.ok()) return Annotate(parsed.status(), StrCat("body.where[", i, "].op"));
-                   pred.op = *parsed;
-                   if (value) pred.values.push_back(*value);
-                   if (values) {
-                     if (!values->is_array()) return absl::InvalidArgumentError(StrCat("body.where[", i, "].values: expected an array"));
-                     for (const Json& v : *values) pred.values.push_back(v);
-                   }
-                   o.predicates.push_back(std::move(pred));
-                 }
+                 LEPTON_ASSIGN_OR_RETURN(o.predicates, lake::PredicatesFromJson(*where, "body.where"));
                }
                LEPTON_ASSIGN_OR_RETURN(lake::VersionSpec spec, VersionFrom(version, as_of));
                LEPTON_ASSIGN_OR_RETURN(auto snap, lake.Snapshot(ctx.Param("ns"), ctx.Param("name"), spec));

@@ -17,25 +17,7 @@ absl::StatusOr<lake::ScanOptions> ScanFromJson(JsonFields& f, const std::string&
   o.columns = f.OptionalStringArray("columns").value_or(std::vector<std::string>{});
   std::optional<Json> where = f.OptionalValue("where");
   if (!where) return o;
-  if (!where->is_array()) return absl::InvalidArgumentError(StrCat(path, ".where: expected an array"));
-  for (size_t i = 0; i < where->size(); ++i) {
-    const std::string p = StrCat(path, ".where[", i, "]");
-    JsonFields w((*where)[i], p);
-    lake::Predicate pred;
-    pred.column = w.String("column");
-    const std::string op = w.String("op");
-    std::optional<Json> value = w.OptionalValue("value");
-    std::optional<Json> values = w.OptionalValue("values");
-    LEPTON_RETURN_IF_ERROR(w.Finish());
-    auto parsed = lake::ParseCompareOp(op);
-    if (!parsed.ok()) return Annotate(parsed.status(), StrCat(p, ".op"));
-    pred.op = *parsed;
-    if (value) pred.values.push_back(*value);
-    if (values && values->is_array()) {
-      for (const Json& v : *values) pred.values.push_back(v);
-    }
-    o.predicates.push_back(std::move(pred));
-  }
+  LEPTON_ASSIGN_OR_RETURN(o.predicates, lake::PredicatesFromJson(*where, StrCat(path, ".where")));
   return o;
 }
 

@@ -302,6 +302,31 @@ absl::StatusOr<CompareOp> ParseCompareOp(std::string_view t) {
       "unknown operator '", t, "'; expected =, !=, <, <=, >, >=, between, in, is_null, is_not_null"));
 }
 
+absl::StatusOr<std::vector<Predicate>> PredicatesFromJson(const Json& where, std::string_view path) {
+  if (!where.is_array()) return absl::InvalidArgumentError(StrCat(path, ": expected an array"));
+  std::vector<Predicate> out;
+  for (size_t i = 0; i < where.size(); ++i) {
+    const std::string p = StrCat(path, "[", i, "]");
+    JsonFields f(where[i], p);
+    Predicate pred;
+    pred.column = f.String("column");
+    const std::string op = f.String("op");
+    std::optional<Json> value = f.OptionalValue("value");
+    std::optional<Json> values = f.OptionalValue("values");
+    LEPTON_RETURN_IF_ERROR(f.Finish());
+    auto parsed = ParseCompareOp(op);
+    if (!parsed.ok()) return Annotate(parsed.status(), StrCat(p, ".op"));
+    pred.op = *parsed;
+    if (value) pred.values.push_back(*value);
+    if (values) {
+      if (!values->is_array()) return absl::InvalidArgumentError(StrCat(p, ".values: expected an array"));
+      for (const Json& v : *values) pred.values.push_back(v);
+    }
+    out.push_back(std::move(pred));
+  }
+  return out;
+}
+
 absl::StatusOr<Schema> MergeSchemas(const Schema& existing, const Schema& incoming) {
   std::vector<Field> out;
   for (const Field& e : existing.fields()) {

@@ -107,6 +107,10 @@ struct Predicate {
 // Parses "=", "!=", "<", "<=", ">", ">=", "between", "in", "is_null", "is_not_null".
 absl::StatusOr<CompareOp> ParseCompareOp(std::string_view text);
 
+// Parses a JSON array of {"column", "op", "value" | "values": [...]} objects (the API's and the
+// DataLake config's "where"). InvalidArgument naming `path`, the index and the field.
+absl::StatusOr<std::vector<Predicate>> PredicatesFromJson(const Json& where, std::string_view path);
+
 struct ScanOptions {
   std::vector<std::string> columns;    // empty = all, in schema order
   std::vector<Predicate> predicates;   // AND-ed

@@ -1,5 +1,7 @@
 #include "lepton/lake/ingest/csv_reader.h"
 
+#include "lepton/lake/ingest/input.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -23,37 +25,12 @@ std::string QuoteValue(std::string_view v) {
   return StrCat("\"", v.substr(0, kMaxQuotedValueBytes), "\"...");
 }
 
-// Empty names become column_<i>; repeats get _2, _3, ….
-std::vector<std::string> UniqueNames(std::vector<std::string> names) {
-  std::set<std::string> used;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i].empty()) names[i] = StrCat("column_", i + 1);
-  }
-  for (std::string& name : names) {
-    if (used.insert(name).second) continue;
-    for (int k = 2;; ++k) {
-      std::string candidate = StrCat(name, "_", k);
-      if (used.insert(candidate).second) {
-        name = std::move(candidate);
-        break;
-      }
-    }
-  }
-  return names;
-}
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CsvReader>> CsvReader::Open(const std::string& path,
                                                            CsvReadOptions options) {
-  auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!file->is_open()) {
-    const int err = errno;
-    std::string message = StrCat("cannot open ", path, ": ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(message);
-    if (err == EACCES) return absl::PermissionDeniedError(message);
-    return absl::InvalidArgumentError(message);
-  }
+  LEPTON_ASSIGN_OR_RETURN(auto file, OpenInputFile(path));
   if (options.source_name.empty()) options.source_name = path;
   std::unique_ptr<CsvReader> reader(new CsvReader());
   reader->file_ = std::move(file);
@@ -136,7 +113,7 @@ absl::Status CsvReader::Init(std::istream* in, CsvReadOptions options) {
   } else if (!have_width && !sample_.empty()) {
     for (size_t i = 0; i < sample_.front().size(); ++i) names.emplace_back();
   }
-  names = UniqueNames(std::move(names));
+  names = UniqueColumnNames(std::move(names));
 
   TypeInferrer inferrer(names.size());
   for (const CsvRecord& r : sample_) {

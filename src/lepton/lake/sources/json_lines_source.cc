@@ -1,5 +1,7 @@
 #include "lepton/lake/sources/json_lines_source.h"
 
+#include "lepton/lake/ingest/input.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -273,14 +275,7 @@ void Append(const Staged& v, DataType type, Column* column) {
 
 absl::StatusOr<std::unique_ptr<JsonLinesSource>> JsonLinesSource::Open(const std::string& path,
                                                                        JsonLinesOptions options) {
-  auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!file->is_open()) {
-    const int err = errno;
-    std::string message = StrCat("cannot open ", path, ": ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(message);
-    if (err == EACCES) return absl::PermissionDeniedError(message);
-    return absl::InvalidArgumentError(message);
-  }
+  LEPTON_ASSIGN_OR_RETURN(auto file, ingest::OpenInputFile(path));
   if (options.source_name.empty()) options.source_name = path;
   std::unique_ptr<JsonLinesSource> source(new JsonLinesSource());
   source->file_ = std::move(file);

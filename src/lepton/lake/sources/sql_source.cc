@@ -1,5 +1,7 @@
 #include "lepton/lake/sources/sql_source.h"
 
+#include "lepton/lake/ingest/input.h"
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -98,24 +100,6 @@ bool IsIdentifier(std::string_view s) {
   return true;
 }
 
-// Empty names become column_<i>; repeats get _2, _3, … (as in the CSV reader).
-std::vector<std::string> UniqueNames(std::vector<std::string> names) {
-  std::set<std::string> used;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i].empty()) names[i] = StrCat("column_", i + 1);
-  }
-  for (std::string& name : names) {
-    if (used.insert(name).second) continue;
-    for (int k = 2;; ++k) {
-      std::string candidate = StrCat(name, "_", k);
-      if (used.insert(candidate).second) {
-        name = std::move(candidate);
-        break;
-      }
-    }
-  }
-  return names;
-}
 
 // ---------------------------------------------------------------------------------------------
 // SQLite.
@@ -691,7 +675,7 @@ absl::Status SqlSource::Init(std::string_view url, const std::string& sql,
                ": expected sqlite:/path or postgresql://…"));
   }
 
-  const std::vector<std::string> names = UniqueNames(cursor_->names());
+  const std::vector<std::string> names = ingest::UniqueColumnNames(cursor_->names());
   const auto& declared = cursor_->types();
   std::vector<Field> fields;
   for (size_t i = 0; i < names.size(); ++i) {

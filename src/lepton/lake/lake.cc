@@ -1,5 +1,9 @@
 #include "lepton/lake/lake.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -21,30 +25,76 @@ namespace {
 
 constexpr char kQuarantineSuffix[] = "__quarantine";
 
-// An istream over a file that hashes and counts every byte it hands out.
-class HashingFile {
+// A stream over a file that hashes every byte as the parser pulls it, so that lineage gets the
+// file's SHA-256 without a second pass over it, and that counts bytes for progress.
+class HashingFile : public std::streambuf {
  public:
+  HashingFile() : stream_(this) {}
+  ~HashingFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
   absl::Status Open(const std::string& path) {
-    in_.open(path, std::ios::binary);
-    if (!in_) {
-      return PathExists(path) ? absl::PermissionDeniedError(StrCat("cannot read ", path))
-                              : absl::NotFoundError(StrCat("no such file: ", path));
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      return errno == ENOENT ? absl::NotFoundError(StrCat("no such file: ", path))
+                             : absl::PermissionDeniedError(StrCat("cannot read ", path));
     }
-    std::error_code ec;
-    total_ = static_cast<int64_t>(std::filesystem::file_size(path, ec));
+    struct stat st;
+    if (::fstat(fd_, &st) == 0) total_ = st.st_size;
+    buffer_.resize(1 << 20);
     return absl::OkStatus();
   }
-  std::ifstream& stream() { return in_; }
+  std::istream& stream() { return stream_; }
   int64_t total() const { return total_; }
-  int64_t position() {
-    const auto p = in_.tellg();
-    return p < 0 ? total_ : static_cast<int64_t>(p);
+  // Bytes handed to the parser so far.
+  int64_t position() const { return consumed_ - (egptr() - gptr()); }
+  // Hashes whatever the parser did not read and returns the digest of the whole file.
+  absl::StatusOr<std::string> Finish() {
+    while (Fill() > 0) {
+    }
+    if (failed_) return absl::DataLossError("reading the source file failed");
+    return hash_.HexDigest();
+  }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (Fill() <= 0) return traits_type::eof();
+    return traits_type::to_int_type(*gptr());
   }
 
  private:
-  std::ifstream in_;
+  ssize_t Fill() {
+    ssize_t n;
+    do {
+      n = ::read(fd_, buffer_.data(), buffer_.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) failed_ = true;
+    if (n <= 0) return 0;
+    hash_.Update(std::string_view(buffer_.data(), static_cast<size_t>(n)));
+    consumed_ += n;
+    setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
+    return n;
+  }
+
+  std::istream stream_;
+  int fd_ = -1;
   int64_t total_ = 0;
+  int64_t consumed_ = 0;
+  bool failed_ = false;
+  std::string buffer_;
+  Sha256 hash_;
 };
+
+std::string FormatName(SourceFormat f) {
+  switch (f) {
+    case SourceFormat::kCsv: return "csv";
+    case SourceFormat::kJsonLines: return "jsonl";
+    case SourceFormat::kParquet: return "parquet";
+    case SourceFormat::kSql: return "sql";
+  }
+  return "csv";
+}
 
 absl::StatusOr<std::string> FileSha256(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -133,9 +183,11 @@ absl::StatusOr<IngestResult> Lake::Ingest(const IngestRequest& r) {
   HashingFile file;
   std::string source_name = r.source_name;
   if (from_file) {
-    // Hash first: the file must be readable, and lineage names exactly the bytes ingested.
-    LEPTON_ASSIGN_OR_RETURN(result.sha256, FileSha256(r.path));
     LEPTON_RETURN_IF_ERROR(file.Open(r.path));
+    // Parquet is read by path, not streamed: hash it up front. Streamed formats hash as they go.
+    if (r.format == SourceFormat::kParquet) {
+      LEPTON_ASSIGN_OR_RETURN(result.sha256, FileSha256(r.path));
+    }
     if (source_name.empty()) source_name = std::filesystem::path(r.path).filename().string();
   }
   std::unique_ptr<sources::BatchSource> source;
@@ -173,7 +225,7 @@ absl::StatusOr<IngestResult> Lake::Ingest(const IngestRequest& r) {
   TableWriteOptions wo;
   wo.mode = r.mode;
   wo.operation = r.mode == WriteMode::kOverwrite ? "OVERWRITE" : "WRITE";
-  wo.operation_parameters = {{"source", source_name}, {"sha256", result.sha256}};
+  wo.operation_parameters = {{"source", source_name}};
   wo.user = r.user;
   wo.table_name = dataset.full_name();
   LEPTON_ASSIGN_OR_RETURN(wo.data_key, WriteKey(dataset));
@@ -246,6 +298,11 @@ absl::StatusOr<IngestResult> Lake::Ingest(const IngestRequest& r) {
   encoder.join();
   LEPTON_RETURN_IF_ERROR(read_status);
   LEPTON_RETURN_IF_ERROR(write_status);
+  if (from_file && r.format != SourceFormat::kParquet) {
+    LEPTON_ASSIGN_OR_RETURN(result.sha256, file.Finish());
+  }
+  writer->set_operation_parameters(
+      {{"source", source_name}, {"sha256", result.sha256}, {"format", FormatName(r.format)}});
   LEPTON_ASSIGN_OR_RETURN(WriteResult written, writer->Commit());
   result.version = written.version;
   result.rows = source->rows_read();
@@ -255,10 +312,7 @@ absl::StatusOr<IngestResult> Lake::Ingest(const IngestRequest& r) {
   Json source_json = from_file ? Json{{"file", source_name}, {"sha256", result.sha256},
                                       {"bytes", result.bytes_read}}
                                 : Json{{"query", source->description()}};
-  source_json["format"] = r.format == SourceFormat::kCsv         ? "csv"
-                          : r.format == SourceFormat::kJsonLines ? "jsonl"
-                          : r.format == SourceFormat::kParquet   ? "parquet"
-                                                                 : "sql";
+  source_json["format"] = FormatName(r.format);
   Json lineage = {{"source", source_json},
                   {"mode", r.mode == WriteMode::kOverwrite ? "overwrite" : "append"},
                   {"rows", result.rows},

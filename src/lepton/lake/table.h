@@ -77,6 +77,9 @@ class TableWriter {
   absl::StatusOr<WriteResult> Commit();
   // Drops the files written so far, committing nothing.
   void Abort();
+  // Replaces the commit's recorded operation parameters (e.g. a source hash known only at the
+  // end of the input). Call before `Commit`.
+  void set_operation_parameters(Json parameters) { options_.operation_parameters = std::move(parameters); }
 
  private:
   TableWriter(std::string dir, Schema schema, TableWriteOptions options, Clock& clock);

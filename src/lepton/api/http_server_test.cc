@@ -42,40 +42,32 @@ class RawConn {
     }
   }
   // Reads until the peer closes or `timeout_ms` passes without data.
-  std::string ReadAll(int timeout_ms = 3000) {
-    std::string out;
-    char buf[4096];
-    while (true) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, timeout_ms) <= 0) break;
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        closed_ = true;
-        break;
-      }
-      out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-  }
+  std::string ReadAll(int timeout_ms = 3000) { return Read({}, timeout_ms); }
   // Reads until `needle` arrives (or timeout), leaving the connection open.
   std::string ReadUntil(std::string_view needle, int timeout_ms = 3000) {
-    std::string out;
-    char buf[4096];
-    while (out.find(needle) == std::string::npos) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, timeout_ms) <= 0) break;
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        closed_ = true;
-        break;
-      }
-      out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
+    return Read(needle, timeout_ms);
   }
   bool closed() const { return closed_; }
 
  private:
+  // Reads until `needle` (when not empty) arrives, the peer closes, or `timeout_ms` passes
+  // without data.
+  std::string Read(std::string_view needle, int timeout_ms) {
+    std::string out;
+    char buf[4096];
+    while (needle.empty() || out.find(needle) == std::string::npos) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, timeout_ms) <= 0) break;
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        closed_ = true;
+        break;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
   int fd_ = -1;
   bool connected_ = false;
   bool closed_ = false;

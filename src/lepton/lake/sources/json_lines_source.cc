@@ -242,35 +242,6 @@ bool Stage(const OrderedJson& v, DataType type, Staged* out) {
   return false;
 }
 
-void Append(const Staged& v, DataType type, Column* column) {
-  if (v.null) {
-    column->AppendNull();
-    return;
-  }
-  switch (type) {
-    case DataType::kBool:
-      column->AppendBool(v.b);
-      break;
-    case DataType::kInt32:
-    case DataType::kDate:
-      column->AppendInt32(v.i32);
-      break;
-    case DataType::kInt64:
-    case DataType::kTimestamp:
-      column->AppendInt64(v.i64);
-      break;
-    case DataType::kFloat:
-      column->AppendFloat(v.f);
-      break;
-    case DataType::kDouble:
-      column->AppendDouble(v.d);
-      break;
-    case DataType::kString:
-      column->AppendString(v.s);
-      break;
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JsonLinesSource>> JsonLinesSource::Open(const std::string& path,
@@ -448,7 +419,7 @@ absl::Status JsonLinesSource::Convert(const Line& line, RecordBatch* batch) {
   }
   if (reason.empty()) {
     for (size_t i = 0; i < schema_.size(); ++i) {
-      Append(staged[i], schema_.field(i).type, &batch->mutable_column(i));
+      ingest::AppendStaged(staged[i], schema_.field(i).type, &batch->mutable_column(i));
     }
     return absl::OkStatus();
   }

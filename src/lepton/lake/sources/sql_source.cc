@@ -505,35 +505,6 @@ bool Stage(const Cell& c, DataType type, Staged* out) {
   return false;
 }
 
-void Append(const Staged& v, DataType type, Column* column) {
-  if (v.null) {
-    column->AppendNull();
-    return;
-  }
-  switch (type) {
-    case DataType::kBool:
-      column->AppendBool(v.b);
-      break;
-    case DataType::kInt32:
-    case DataType::kDate:
-      column->AppendInt32(v.i32);
-      break;
-    case DataType::kInt64:
-    case DataType::kTimestamp:
-      column->AppendInt64(v.i64);
-      break;
-    case DataType::kFloat:
-      column->AppendFloat(v.f);
-      break;
-    case DataType::kDouble:
-      column->AppendDouble(v.d);
-      break;
-    case DataType::kString:
-      column->AppendString(v.s);
-      break;
-  }
-}
-
 std::string RowAsJson(const std::vector<Cell>& row) {
   Json array = Json::array();
   for (const Cell& c : row) {
@@ -772,7 +743,7 @@ absl::Status SqlSource::ConvertRow(RecordBatch* batch) {
   }
   if (reason.empty()) {
     for (size_t i = 0; i < schema_.size(); ++i) {
-      Append(staged[i], schema_.field(i).type, &batch->mutable_column(i));
+      ingest::AppendStaged(staged[i], schema_.field(i).type, &batch->mutable_column(i));
     }
     return absl::OkStatus();
   }

@@ -25,6 +25,7 @@ EDGES = {
     "sqlite3.h": ["store/sqlite/", "lake/sources/"],
     "libpq-fe.h": ["store/postgres/", "lake/sources/"],
     "sodium.h": ["base/crypto.cc", "lake/crypto/"],
+    "openssl/": ["base/crypto.cc"],
     "yaml-cpp/": ["base/config.cc", "lake/clean/"],
     "unicode/": ["lake/clean/unicode.cc"],
     "zstd.h": ["lake/parquet/"],

@@ -1,5 +1,6 @@
 #include "lepton/base/crypto.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstdlib>
@@ -25,28 +26,28 @@ std::string RandomBytes(size_t n) {
 }
 
 std::string Sha256Hex(std::string_view data) {
-  EnsureSodium();
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  Sha256 hash;
+  hash.Update(data);
+  return hash.HexDigest();
 }
 
-static_assert(sizeof(crypto_hash_sha256_state) <= 128);
-
-Sha256::Sha256() {
-  EnsureSodium();
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
+// EVP calls fail only on allocation failure or a broken libcrypto: treated as fatal.
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  LEPTON_CHECK(ctx_ != nullptr);
+  LEPTON_CHECK(EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) == 1);
 }
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 
 void Sha256::Update(std::string_view data) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
-                            reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  LEPTON_CHECK(EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) == 1);
 }
 
 std::string Sha256::HexDigest() {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), digest);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  LEPTON_CHECK(EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), digest, &size) == 1);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 std::string HexEncode(std::string_view bytes) {

@@ -132,49 +132,6 @@ void Column::AppendNull() {
   ++size_;
 }
 
-void Column::AppendBool(bool v) {
-  LEPTON_DCHECK(type_ == DataType::kBool);
-  MarkValid(true);
-  data_.push_back(v ? 1 : 0);
-  ++size_;
-}
-
-void Column::AppendInt32(int32_t v) {
-  LEPTON_DCHECK(type_ == DataType::kInt32 || type_ == DataType::kDate);
-  MarkValid(true);
-  AppendFixed(&v, 4);
-  ++size_;
-}
-
-void Column::AppendInt64(int64_t v) {
-  LEPTON_DCHECK(type_ == DataType::kInt64 || type_ == DataType::kTimestamp);
-  MarkValid(true);
-  AppendFixed(&v, 8);
-  ++size_;
-}
-
-void Column::AppendFloat(float v) {
-  LEPTON_DCHECK(type_ == DataType::kFloat);
-  MarkValid(true);
-  AppendFixed(&v, 4);
-  ++size_;
-}
-
-void Column::AppendDouble(double v) {
-  LEPTON_DCHECK(type_ == DataType::kDouble);
-  MarkValid(true);
-  AppendFixed(&v, 8);
-  ++size_;
-}
-
-void Column::AppendString(std::string_view v) {
-  LEPTON_DCHECK(type_ == DataType::kString);
-  MarkValid(true);
-  data_.insert(data_.end(), v.begin(), v.end());
-  offsets_.push_back(static_cast<int64_t>(data_.size()));
-  ++size_;
-}
-
 void Column::AppendRange(const Column& other, int64_t offset, int64_t length) {
   LEPTON_CHECK(other.type_ == type_);
   LEPTON_CHECK(offset >= 0 && length >= 0 && offset + length <= other.size_);

@@ -255,7 +255,7 @@ absl::StatusOr<IngestResult> Lake::Ingest(const IngestRequest& r) {
         queue.pop_front();
       }
       cv.notify_all();
-      absl::Status s = writer->Write(*batch);
+      absl::Status s = writer->Write(std::move(*batch));
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mu);
         write_status = s;

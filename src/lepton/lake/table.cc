@@ -430,7 +430,7 @@ absl::Status TableWriter::CloseFile() {
   return absl::OkStatus();
 }
 
-absl::Status TableWriter::Write(const RecordBatch& batch) {
+absl::Status TableWriter::Write(RecordBatch batch) {
   if (done_) return absl::FailedPreconditionError("table write already committed or aborted");
   if (!(batch.schema() == schema_)) {
     return absl::InvalidArgumentError("batch schema differs from the writer's schema");
@@ -443,7 +443,8 @@ absl::Status TableWriter::Write(const RecordBatch& batch) {
     const int64_t room = options_.max_rows_per_file - current_->writer->num_rows();
     const int64_t n = std::min(room, batch.num_rows() - offset);
     if (offset == 0 && n == batch.num_rows()) {
-      LEPTON_RETURN_IF_ERROR(current_->writer->Write(batch));
+      rows_ += n;
+      return current_->writer->Write(std::move(batch));
     } else {
       LEPTON_RETURN_IF_ERROR(current_->writer->Write(batch.Slice(offset, n)));
     }

@@ -71,7 +71,7 @@ class TableWriter {
   ~TableWriter();
 
   // Adds rows. InvalidArgument when the batch schema differs from the writer's.
-  absl::Status Write(const RecordBatch& batch);
+  absl::Status Write(RecordBatch batch);
   // Closes the files and commits them as one version. For appends, retries lost races.
   // FailedPrecondition when the schema cannot evolve from the table's (nothing is committed).
   absl::StatusOr<WriteResult> Commit();

@@ -488,7 +488,7 @@ absl::StatusOr<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(const std::st
   return w;
 }
 
-absl::Status ParquetWriter::Write(const RecordBatch& batch) {
+absl::Status ParquetWriter::Write(RecordBatch batch) {
   if (closed_ || (fd_ < 0 && !sink_)) {
     return absl::FailedPreconditionError(StrCat("parquet writer ", path_, ": already closed"));
   }
@@ -526,9 +526,13 @@ absl::Status ParquetWriter::Write(const RecordBatch& batch) {
     const int64_t room_bytes =
         std::max<int64_t>(1, (options_.row_group_size_bytes - s.pending_bytes) / row_bytes);
     const int64_t take = std::min({rows - done, room_rows, room_bytes});
-    // A whole-batch copy is a few memcpys; Slice appends value by value but is only needed
-    // where a batch straddles a row-group boundary.
-    s.parts.push_back(done == 0 && take == rows ? batch : batch.Slice(done, take));
+    // A whole batch is moved in; Slice copies value by value but is only needed where a batch
+    // straddles a row-group boundary.
+    if (done == 0 && take == rows) {
+      s.parts.push_back(std::move(batch));
+    } else {
+      s.parts.push_back(batch.Slice(done, take));
+    }
     s.pending_rows += take;
     s.pending_bytes += take * row_bytes;
     done += take;

@@ -176,7 +176,7 @@ absl::Status CsvReader::Convert(const CsvRecord& record, RecordBatch* batch) {
         case DataType::kTimestamp: ok = ParseTimestamp(v, &s.i64); break;
         case DataType::kFloat: ok = ParseFloat(v, &s.f); break;
         case DataType::kDouble: ok = ParseDouble(v, &s.d); break;
-        case DataType::kString: break;
+        case DataType::kString: s.s = v; break;
       }
       if (!ok) {
         reason = StrCat("column \"", field.name, "\": expected ", DataTypeName(field.type),
@@ -200,21 +200,7 @@ absl::Status CsvReader::Convert(const CsvRecord& record, RecordBatch* batch) {
   }
   for (size_t i = 0; i < n; ++i) {
     Column& column = batch->mutable_column(i);
-    const Staged& s = staged_[i];
-    if (s.null) {
-      column.AppendNull();
-      continue;
-    }
-    switch (column.type()) {
-      case DataType::kBool: column.AppendBool(s.b); break;
-      case DataType::kInt32:
-      case DataType::kDate: column.AppendInt32(s.i32); break;
-      case DataType::kInt64:
-      case DataType::kTimestamp: column.AppendInt64(s.i64); break;
-      case DataType::kFloat: column.AppendFloat(s.f); break;
-      case DataType::kDouble: column.AppendDouble(s.d); break;
-      case DataType::kString: column.AppendString(record.field(i)); break;
-    }
+    AppendStaged(staged_[i], column.type(), &column);
   }
   ++rows_read_;
   return absl::OkStatus();

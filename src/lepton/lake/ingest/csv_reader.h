@@ -132,6 +132,7 @@ class CsvReader {
     int64_t i64 = 0;
     float f = 0;
     double d = 0;
+    std::string_view s;  // points into the record being converted
   };
 
   CsvReadOptions options_;

@@ -7,13 +7,17 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
 #include "lepton/base/crypto.h"
 #include "lepton/base/files.h"
+#include "lepton/base/logging.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
+#include "lepton/lake/parquet/nested_reader.h"
+#include "lepton/lake/parquet/nested_writer.h"
 
 namespace lepton::lake::delta {
 namespace {
@@ -31,6 +35,47 @@ std::optional<int64_t> VersionOf(std::string_view name) {
     v = v * 10 + (name[i] - '0');
   }
   return v;
+}
+
+// "0000…0042.checkpoint.parquet" → 42; nullopt for other names (multi-part and V2 checkpoints
+// included: we neither write nor read those).
+std::optional<int64_t> CheckpointVersionOf(std::string_view name) {
+  constexpr std::string_view kSuffix = ".checkpoint.parquet";
+  if (name.size() != 20 + kSuffix.size() || !name.ends_with(kSuffix)) return std::nullopt;
+  int64_t v = 0;
+  for (size_t i = 0; i < 20; ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    v = v * 10 + (name[i] - '0');
+  }
+  return v;
+}
+
+std::string VersionedPath(const std::string& table_dir, int64_t version, const char* suffix) {
+  char name[64];
+  std::snprintf(name, sizeof name, "%020lld%s", static_cast<long long>(version), suffix);
+  return StrCat(LogDir(table_dir), "/", name);
+}
+
+// The commit and checkpoint versions present in `_delta_log`.
+struct LogListing {
+  int64_t latest_commit = -1;
+  std::vector<int64_t> checkpoints;  // ascending
+};
+
+absl::StatusOr<LogListing> ListLog(const std::string& table_dir) {
+  const std::string log = LogDir(table_dir);
+  DIR* d = ::opendir(log.c_str());
+  if (d == nullptr) return absl::NotFoundError(StrCat("no Delta table at ", table_dir));
+  LogListing listing;
+  while (dirent* e = ::readdir(d)) {
+    if (auto v = VersionOf(e->d_name)) listing.latest_commit = std::max(listing.latest_commit, *v);
+    if (auto c = CheckpointVersionOf(e->d_name)) listing.checkpoints.push_back(*c);
+  }
+  ::closedir(d);
+  if (listing.latest_commit < 0)
+    return absl::NotFoundError(StrCat("no Delta table at ", table_dir));
+  std::sort(listing.checkpoints.begin(), listing.checkpoints.end());
+  return listing;
 }
 
 std::string NewUuid() {
@@ -179,6 +224,223 @@ absl::StatusOr<ParsedCommit> ReadCommit(const std::string& path) {
   return c;
 }
 
+// The replayed log at one version, keeping the actions themselves (not only their parsed form)
+// so that a checkpoint reproduces them faithfully, fields we do not model included.
+struct LogState {
+  int64_t version = -1;
+  int64_t timestamp_ms = 0;
+  int64_t checkpoint_version = -1;
+  std::optional<Json> protocol;
+  std::optional<Json> metadata;
+  std::vector<Json> adds;  // in the order they were added; `removed` marks the dead ones
+  std::vector<bool> removed;
+  std::map<std::string, size_t> live;      // path → index in `adds`
+  std::map<std::string, Json> tombstones;  // path → remove action
+  std::map<std::string, Json> txns;        // appId → txn action
+};
+
+// Applies one action (a JSON object with one key) to `s`. `where` labels errors.
+absl::Status ApplyAction(const Json& a, const std::string& where, LogState* s) {
+  if (auto it = a.find("protocol"); it != a.end() && it->is_object()) {
+    const Json reader = it->value("minReaderVersion", Json(1));
+    const int64_t version = reader.is_number_integer() ? reader.get<int64_t>() : 1;
+    if (version > kMaxReaderVersion) {
+      return absl::UnimplementedError(StrCat("table ", where, " needs Delta reader version ",
+                                             version, "; Lepton reads version 1"));
+    }
+    s->protocol = *it;
+  } else if (auto it2 = a.find("metaData"); it2 != a.end()) {
+    s->metadata = *it2;
+  } else if (auto it3 = a.find("add"); it3 != a.end() && it3->is_object()) {
+    const std::string path = it3->value("path", "");
+    if (auto old = s->live.find(path); old != s->live.end()) s->removed[old->second] = true;
+    s->live[path] = s->adds.size();
+    s->adds.push_back(*it3);
+    s->removed.push_back(false);
+    s->tombstones.erase(path);
+  } else if (auto it4 = a.find("remove"); it4 != a.end() && it4->is_object()) {
+    const std::string path = it4->value("path", "");
+    if (auto old = s->live.find(path); old != s->live.end()) {
+      s->removed[old->second] = true;
+      s->live.erase(old);
+    }
+    s->tombstones[path] = *it4;
+  } else if (auto it5 = a.find("txn"); it5 != a.end() && it5->is_object()) {
+    s->txns[it5->value("appId", "")] = *it5;
+  }
+  return absl::OkStatus();
+}
+
+// Applies the JSON commits `from`..`to` to `s`.
+absl::Status ReplayCommits(const std::string& table_dir, int64_t from, int64_t to, LogState* s) {
+  for (int64_t v = from; v <= to; ++v) {
+    auto commit = ReadCommit(VersionedPath(table_dir, v, ".json"));
+    if (absl::IsNotFound(commit.status())) {
+      return absl::DataLossError(StrCat("table ", table_dir, ": commit ", v, " is missing"));
+    }
+    LEPTON_RETURN_IF_ERROR(commit.status());
+    s->timestamp_ms = commit->timestamp_ms;
+    s->version = v;
+    for (const Json& a : commit->actions) LEPTON_RETURN_IF_ERROR(ApplyAction(a, table_dir, s));
+  }
+  return absl::OkStatus();
+}
+
+int64_t RemoveTimestamp(const Json& remove) {
+  auto it = remove.find("deletionTimestamp");
+  return it != remove.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+// Whether a tombstone is still kept at `s.timestamp_ms`.
+bool Unexpired(const Json& remove, const LogState& s, absl::Duration retention) {
+  return RemoveTimestamp(remove) > s.timestamp_ms - absl::ToInt64Milliseconds(retention);
+}
+
+absl::StatusOr<Snapshot> ToSnapshot(const std::string& table_dir, const LogState& s,
+                                    absl::Duration retention) {
+  if (!s.metadata)
+    return absl::DataLossError(StrCat("table ", table_dir, " has no metaData action"));
+  Snapshot snap;
+  snap.version = s.version;
+  snap.timestamp_ms = s.timestamp_ms;
+  snap.checkpoint_version = s.checkpoint_version;
+  LEPTON_ASSIGN_OR_RETURN(snap.metadata, MetadataFromJson(*s.metadata));
+  for (size_t i = 0; i < s.adds.size(); ++i) {
+    if (s.removed[i]) continue;
+    AddFile f = AddFromJson(s.adds[i]);
+    snap.num_records += f.num_records;
+    snap.size_bytes += f.size_bytes;
+    snap.files.push_back(std::move(f));
+  }
+  for (const auto& [path, remove] : s.tombstones) {
+    if (!Unexpired(remove, s, retention)) continue;
+    const Json data_change = remove.value("dataChange", Json(true));
+    snap.tombstones.push_back(RemovedFile{path, RemoveTimestamp(remove),
+                                          !data_change.is_boolean() || data_change.get<bool>()});
+  }
+  return snap;
+}
+
+// Delta's checkpoint schema (PROTOCOL.md "Checkpoint Schema"), restricted to the actions a
+// table without table features has; every column is OPTIONAL so each row sets exactly one.
+std::vector<parquet::SchemaNode> CheckpointSchema() {
+  namespace pq = parquet;
+  const auto string_map = [](std::string name) {
+    return pq::MapNode(std::move(name), pq::StringNode("key"), pq::StringNode("value"));
+  };
+  return {
+      pq::GroupNode("txn", {pq::StringNode("appId"), pq::LeafNode("version", pq::kInt64),
+                            pq::LeafNode("lastUpdated", pq::kInt64)}),
+      pq::GroupNode(
+          "add",
+          {pq::StringNode("path"), string_map("partitionValues"), pq::LeafNode("size", pq::kInt64),
+           pq::LeafNode("modificationTime", pq::kInt64), pq::LeafNode("dataChange", pq::kBoolean),
+           pq::StringNode("stats"), string_map("tags")}),
+      pq::GroupNode("remove",
+                    {pq::StringNode("path"), pq::LeafNode("deletionTimestamp", pq::kInt64),
+                     pq::LeafNode("dataChange", pq::kBoolean),
+                     pq::LeafNode("extendedFileMetadata", pq::kBoolean),
+                     string_map("partitionValues"), pq::LeafNode("size", pq::kInt64)}),
+      pq::GroupNode("metaData",
+                    {pq::StringNode("id"), pq::StringNode("name"), pq::StringNode("description"),
+                     pq::GroupNode("format", {pq::StringNode("provider"), string_map("options")}),
+                     pq::StringNode("schemaString"),
+                     pq::ListNode("partitionColumns", pq::StringNode("element")),
+                     string_map("configuration"), pq::LeafNode("createdTime", pq::kInt64)}),
+      pq::GroupNode("protocol", {pq::LeafNode("minReaderVersion", pq::kInt32),
+                                 pq::LeafNode("minWriterVersion", pq::kInt32)}),
+  };
+}
+
+constexpr char kTimestampKey[] = "lepton.commitTimestamp";
+// SHA-256 of the rows as read back (`DumpJson` of the array of records). Page CRCs catch corrupt
+// values but not a corrupt footer (a renamed field reads back as null); the digest catches both.
+constexpr char kDigestKey[] = "lepton.rowsSha256";
+constexpr const char* kActionColumns[] = {"protocol", "metaData", "txn", "add", "remove"};
+
+// Null members stand for absent fields in checkpoint rows; JSON commits leave them out, and the
+// parsers above expect that. Map values stay (a null partition value is meaningful).
+Json WithoutNullMembers(const Json& j) {
+  if (!j.is_object()) return j;
+  Json out = Json::object();
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it->is_null()) continue;
+    out[it.key()] = it.key() == "format" ? WithoutNullMembers(*it) : *it;
+  }
+  return out;
+}
+
+// Loads the classic checkpoint of `version`. Any problem is an error; callers fall back.
+absl::StatusOr<LogState> LoadCheckpoint(const std::string& table_dir, int64_t version) {
+  const std::string path = VersionedPath(table_dir, version, ".checkpoint.parquet");
+  LEPTON_ASSIGN_OR_RETURN(auto reader, parquet::NestedReader::Open(path));
+  std::vector<std::string> columns;
+  for (const char* c : kActionColumns) {
+    for (const parquet::SchemaNode& f : reader->fields()) {
+      if (f.name == c && !f.is_leaf()) columns.push_back(c);
+    }
+  }
+  LEPTON_ASSIGN_OR_RETURN(std::vector<Json> rows, reader->ReadAll(columns));
+  for (const parquet::KeyValue& kv : reader->key_value_metadata()) {
+    if (kv.key == kDigestKey && kv.value != Sha256Hex(DumpJson(Json(rows)))) {
+      return absl::DataLossError(StrCat(path, ": rows do not match their digest"));
+    }
+  }
+  LogState s;
+  s.version = version;
+  s.checkpoint_version = version;
+  for (const Json& row : rows) {
+    for (auto it = row.begin(); it != row.end(); ++it) {
+      if (it->is_null()) continue;
+      LEPTON_RETURN_IF_ERROR(ApplyAction(Json{{it.key(), WithoutNullMembers(*it)}}, table_dir, &s));
+    }
+  }
+  if (!s.protocol || !s.metadata) {
+    return absl::DataLossError(StrCat(path, " lacks the protocol or metaData action"));
+  }
+  LEPTON_RETURN_IF_ERROR(MetadataFromJson(*s.metadata).status());
+  std::optional<int64_t> timestamp;
+  for (const parquet::KeyValue& kv : reader->key_value_metadata()) {
+    int64_t ms = 0;
+    if (kv.key == kTimestampKey && kv.value && ParseInt(*kv.value, &ms)) timestamp = ms;
+  }
+  if (!timestamp) {
+    // Another engine's checkpoint: the commit's own timestamp when it is still there.
+    if (auto commit = ReadCommit(VersionedPath(table_dir, version, ".json")); commit.ok()) {
+      timestamp = commit->timestamp_ms;
+    } else {
+      struct stat st;
+      if (::stat(path.c_str(), &st) == 0) {
+        timestamp = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+      }
+    }
+  }
+  s.timestamp_ms = timestamp.value_or(0);
+  return s;
+}
+
+// The log at `target` (<= listing.latest_commit): from the newest loadable checkpoint <= target
+// when `use_checkpoints`, else from version 0.
+absl::StatusOr<LogState> Replay(const std::string& table_dir, const LogListing& listing,
+                                int64_t target, bool use_checkpoints) {
+  if (use_checkpoints) {
+    for (auto it = listing.checkpoints.rbegin(); it != listing.checkpoints.rend(); ++it) {
+      if (*it > target) continue;
+      absl::StatusOr<LogState> s = LoadCheckpoint(table_dir, *it);
+      if (!s.ok()) {
+        Log(LogLevel::kWarning, "delta: skipping unreadable checkpoint",
+            {{"table", table_dir}, {"version", *it}, {"error", s.status().ToString()}});
+        continue;
+      }
+      LEPTON_RETURN_IF_ERROR(ReplayCommits(table_dir, *it + 1, target, &*s));
+      return s;
+    }
+  }
+  LogState s;
+  LEPTON_RETURN_IF_ERROR(ReplayCommits(table_dir, 0, target, &s));
+  return s;
+}
+
 }  // namespace
 
 std::string DeltaTypeName(DataType type) {
@@ -238,79 +500,96 @@ absl::StatusOr<Schema> SchemaFromDeltaString(std::string_view text) {
 }
 
 std::string DeltaLog::CommitPath(int64_t version) const {
-  char name[32];
-  std::snprintf(name, sizeof name, "%020lld.json", static_cast<long long>(version));
-  return StrCat(LogDir(dir_), "/", name);
+  return VersionedPath(dir_, version, ".json");
+}
+
+std::string DeltaLog::CheckpointPath(int64_t version) const {
+  return VersionedPath(dir_, version, ".checkpoint.parquet");
 }
 
 absl::StatusOr<int64_t> DeltaLog::LatestVersion() const {
-  const std::string log = LogDir(dir_);
-  DIR* d = ::opendir(log.c_str());
-  if (d == nullptr) return absl::NotFoundError(StrCat("no Delta table at ", dir_));
-  int64_t latest = -1;
-  while (dirent* e = ::readdir(d)) {
-    if (auto v = VersionOf(e->d_name)) latest = std::max(latest, *v);
-  }
-  ::closedir(d);
-  if (latest < 0) return absl::NotFoundError(StrCat("no Delta table at ", dir_));
-  return latest;
+  LEPTON_ASSIGN_OR_RETURN(LogListing listing, ListLog(dir_));
+  return listing.latest_commit;
 }
 
 absl::StatusOr<Snapshot> DeltaLog::SnapshotAt(std::optional<int64_t> version) const {
-  LEPTON_ASSIGN_OR_RETURN(int64_t latest, LatestVersion());
+  LEPTON_ASSIGN_OR_RETURN(LogListing listing, ListLog(dir_));
+  const int64_t latest = listing.latest_commit;
   const int64_t target = version.value_or(latest);
   if (target < 0 || target > latest) {
     return absl::NotFoundError(
         StrCat("table ", dir_, " has no version ", target, " (latest is ", latest, ")"));
   }
-  Snapshot snap;
-  std::map<std::string, size_t> live;  // path → index in snap.files
-  std::vector<bool> removed;
-  bool have_metadata = false;
-  for (int64_t v = 0; v <= target; ++v) {
-    auto commit = ReadCommit(CommitPath(v));
-    if (absl::IsNotFound(commit.status())) {
-      return absl::DataLossError(StrCat("table ", dir_, ": commit ", v, " is missing"));
+  LEPTON_ASSIGN_OR_RETURN(LogState state, Replay(dir_, listing, target, options_.read_checkpoints));
+  return ToSnapshot(dir_, state, options_.tombstone_retention);
+}
+
+absl::Status DeltaLog::WriteCheckpoint(int64_t version) {
+  LEPTON_ASSIGN_OR_RETURN(LogListing listing, ListLog(dir_));
+  if (version < 0 || version > listing.latest_commit) {
+    return absl::NotFoundError(StrCat("table ", dir_, " has no version ", version));
+  }
+  LEPTON_ASSIGN_OR_RETURN(LogState s, Replay(dir_, listing, version, options_.read_checkpoints));
+  if (!s.metadata) return absl::DataLossError(StrCat("table ", dir_, " has no metaData action"));
+  std::vector<Json> rows;
+  if (s.protocol) rows.push_back({{"protocol", *s.protocol}});
+  rows.push_back({{"metaData", *s.metadata}});
+  for (const auto& [app, txn] : s.txns) rows.push_back({{"txn", txn}});
+  int64_t num_adds = 0;
+  for (size_t i = 0; i < s.adds.size(); ++i) {
+    if (s.removed[i]) continue;
+    rows.push_back({{"add", s.adds[i]}});
+    ++num_adds;
+  }
+  // Expired tombstones are dropped, as Spark does: VACUUM may delete those files anyway.
+  for (const auto& [path, remove] : s.tombstones) {
+    if (Unexpired(remove, s, options_.tombstone_retention)) rows.push_back({{"remove", remove}});
+  }
+  parquet::NestedWriterOptions options;
+  options.codec = parquet::kSnappy;
+  options.created_by = "Lepton/0.1.0";
+  options.root_name = "spark_schema";
+  options.key_value_metadata.push_back({kTimestampKey, StrCat(s.timestamp_ms)});
+  const auto encode = [&]() -> absl::StatusOr<std::string> {
+    LEPTON_ASSIGN_OR_RETURN(auto writer,
+                            parquet::NestedWriter::Create(CheckpointSchema(), options));
+    for (const Json& row : rows) LEPTON_RETURN_IF_ERROR(writer->Write(row));
+    return writer->Finish();
+  };
+  const std::string where = StrCat("writing checkpoint ", version, " of ", dir_);
+  // Encode, read back for the digest (which also proves the file reads back), encode again with
+  // the digest in the footer.
+  absl::StatusOr<std::string> bytes = encode();
+  if (!bytes.ok()) return Annotate(bytes.status(), where);
+  absl::StatusOr<std::unique_ptr<parquet::NestedReader>> reader =
+      parquet::NestedReader::OpenBytes(*std::move(bytes), CheckpointPath(version));
+  if (!reader.ok()) return Annotate(reader.status(), where);
+  absl::StatusOr<std::vector<Json>> read_back = (*reader)->ReadAll();
+  if (!read_back.ok()) return Annotate(read_back.status(), where);
+  options.key_value_metadata.push_back({kDigestKey, Sha256Hex(DumpJson(Json(*read_back)))});
+  bytes = encode();
+  if (!bytes.ok()) return Annotate(bytes.status(), where);
+  if (absl::Status st = WriteFileAtomically(CheckpointPath(version), *bytes); !st.ok()) {
+    return Annotate(st, where);
+  }
+  const int64_t size_bytes = static_cast<int64_t>(bytes->size());
+
+  // `_last_checkpoint` only moves forward (a slow writer of an older checkpoint must not move it
+  // back); a race between two writers can still leave the older one, which only costs readers
+  // of other engines a longer replay.
+  const std::string last_path = StrCat(LogDir(dir_), "/_last_checkpoint");
+  if (auto existing = ReadFile(last_path); existing.ok()) {
+    auto j = ParseJson(StripWhitespace(*existing));
+    if (j.ok() && j->is_object() && j->value("version", Json(-1)).is_number_integer() &&
+        j->value("version", Json(-1)).get<int64_t>() >= version) {
+      return absl::OkStatus();
     }
-    LEPTON_RETURN_IF_ERROR(commit.status());
-    snap.timestamp_ms = commit->timestamp_ms;
-    for (const Json& a : commit->actions) {
-      if (auto it = a.find("protocol"); it != a.end()) {
-        const int reader = it->value("minReaderVersion", 1);
-        if (reader > kMaxReaderVersion) {
-          return absl::UnimplementedError(StrCat("table ", dir_, " needs Delta reader version ",
-                                                 reader, "; Lepton reads version 1"));
-        }
-      } else if (auto it2 = a.find("metaData"); it2 != a.end()) {
-        LEPTON_ASSIGN_OR_RETURN(snap.metadata, MetadataFromJson(*it2));
-        have_metadata = true;
-      } else if (auto it3 = a.find("add"); it3 != a.end()) {
-        AddFile f = AddFromJson(*it3);
-        if (auto old = live.find(f.path); old != live.end()) removed[old->second] = true;
-        live[f.path] = snap.files.size();
-        snap.files.push_back(std::move(f));
-        removed.push_back(false);
-      } else if (auto it4 = a.find("remove"); it4 != a.end()) {
-        const std::string path = it4->value("path", "");
-        if (auto old = live.find(path); old != live.end()) {
-          removed[old->second] = true;
-          live.erase(old);
-        }
-      }
-    }
   }
-  if (!have_metadata) return absl::DataLossError(StrCat("table ", dir_, " has no metaData action"));
-  std::vector<AddFile> files;
-  for (size_t i = 0; i < snap.files.size(); ++i) {
-    if (!removed[i]) files.push_back(std::move(snap.files[i]));
-  }
-  snap.files = std::move(files);
-  snap.version = target;
-  for (const AddFile& f : snap.files) {
-    snap.num_records += f.num_records;
-    snap.size_bytes += f.size_bytes;
-  }
-  return snap;
+  const Json last = {{"version", version},
+                     {"size", static_cast<int64_t>(rows.size())},
+                     {"sizeInBytes", size_bytes},
+                     {"numOfAddFiles", num_adds}};
+  return WriteFileAtomically(last_path, DumpJson(last));
 }
 
 absl::StatusOr<std::vector<CommitInfo>> DeltaLog::History() const {
@@ -405,6 +684,21 @@ absl::StatusOr<CommitInfo> DeltaLog::CommitVersion(int64_t version, const Commit
   const std::string log = LogDir(dir_);
   LEPTON_RETURN_IF_ERROR(MakeDirs(log));
   LEPTON_RETURN_IF_ERROR(PutIfAbsent(log, CommitPath(version), text));
+
+  int64_t interval = options_.checkpoint_interval;
+  const std::map<std::string, std::string>& config =
+      request.metadata ? request.metadata->configuration : previous->metadata.configuration;
+  if (auto it = config.find("delta.checkpointInterval"); it != config.end()) {
+    int64_t table_interval = 0;
+    if (ParseInt(it->second, &table_interval) && table_interval > 0) interval = table_interval;
+  }
+  if (interval > 0 && version > 0 && version % interval == 0) {
+    // The commit stands whatever happens here; readers fall back to the JSON commits.
+    if (absl::Status s = WriteCheckpoint(version); !s.ok()) {
+      Log(LogLevel::kWarning, "delta: checkpoint failed",
+          {{"table", dir_}, {"version", version}, {"error", s.ToString()}});
+    }
+  }
   return info;
 }
 

@@ -9,8 +9,31 @@
 // mid-commit leaves the table at its previous version. Appends that lose a race re-read the log
 // and retry at the next version (appends never conflict with each other).
 //
+// Checkpoints: after committing a version v > 0 that is a multiple of the checkpoint interval
+// (`DeltaLogOptions::checkpoint_interval`, default 10 like Spark; the table property
+// `delta.checkpointInterval` overrides it), the committer writes a classic checkpoint
+// `_delta_log/<v, 20 digits>.checkpoint.parquet` — the complete replay up to v in Delta's
+// checkpoint schema: one `protocol` row, one `metaData` row, one `txn` row per application, one
+// `add` row per live file and one `remove` row per unexpired tombstone, each row with exactly
+// one non-null struct column — and then `_delta_log/_last_checkpoint`
+// ({"version", "size", "sizeInBytes", "numOfAddFiles"}). Both are written atomically (temporary
+// file + rename), so concurrent writers of the same checkpoint are harmless. Writing a
+// checkpoint never fails the commit: the commit has succeeded already, so a failure is only
+// logged as a warning. JSON commits are never deleted.
+//
+// Replay (`SnapshotAt(v)`) starts from the newest classic checkpoint <= v found by listing
+// `_delta_log` (the listing is needed for the latest version anyway; `_last_checkpoint` is
+// written for other engines and not trusted) and applies only the JSON commits after it. A
+// checkpoint that cannot be read or is not a valid replay (truncated, corrupt, missing protocol
+// or metadata) is skipped with a warning, falling back to an older checkpoint or to the JSON
+// commits from version 0. Time travel to versions before the newest checkpoint replays from an
+// older checkpoint or from the JSON commits. `History()` and `SnapshotAsOf` read JSON commits.
+//
 // Time travel by timestamp uses `commitInfo.timestamp` (written by us, survives copying the
-// table), falling back to the commit file's modification time for commits without one.
+// table), falling back to the commit file's modification time for commits without one. Our
+// checkpoints carry the checkpointed commit's timestamp in the Parquet footer
+// (`lepton.commitTimestamp`), so a snapshot loaded from a checkpoint has the same timestamp as
+// one replayed from JSON.
 //
 // Thread-safe: a `DeltaLog` holds no mutable state; any number of instances and processes may
 // work on one table at once.
@@ -59,6 +82,15 @@ struct CommitInfo {
   std::string user;
 };
 
+// A file removed from the table that is kept as a tombstone (Delta `remove` action) until
+// `DeltaLogOptions::tombstone_retention` after its removal, so that other engines' VACUUM does
+// not delete files that readers of recent versions may still need.
+struct RemovedFile {
+  std::string path;
+  int64_t deletion_timestamp_ms = 0;
+  bool data_change = true;
+};
+
 // The state of the table at one version.
 struct Snapshot {
   int64_t version = -1;
@@ -67,6 +99,25 @@ struct Snapshot {
   std::vector<AddFile> files;  // live data files, in the order they were added
   int64_t num_records = 0;     // sum over `files`
   int64_t size_bytes = 0;      // sum over `files`
+  // Unexpired tombstones (deleted within `tombstone_retention` before `timestamp_ms`), by path.
+  std::vector<RemovedFile> tombstones;
+  // The checkpoint the replay started from; -1 when it replayed the JSON commits from 0.
+  int64_t checkpoint_version = -1;
+};
+
+// Spark's default `delta.checkpointInterval`.
+inline constexpr int64_t kDefaultCheckpointInterval = 10;
+
+struct DeltaLogOptions {
+  // A checkpoint is written after committing each version v > 0 with v % interval == 0; 0
+  // disables writing checkpoints. The table property `delta.checkpointInterval` (a positive
+  // integer) takes precedence.
+  int64_t checkpoint_interval = kDefaultCheckpointInterval;
+  // Whether replay starts from checkpoints; false replays every JSON commit from version 0.
+  bool read_checkpoints = true;
+  // How long removed files stay tombstones (Delta's `delta.deletedFileRetentionDuration`
+  // default of one week).
+  absl::Duration tombstone_retention = absl::Hours(7 * 24);
 };
 
 // What a commit does.
@@ -90,7 +141,8 @@ absl::StatusOr<Schema> SchemaFromDeltaString(std::string_view text);
 class DeltaLog {
  public:
   // `table_dir` is the table's folder; `clock` must outlive the log.
-  DeltaLog(std::string table_dir, Clock& clock) : dir_(std::move(table_dir)), clock_(clock) {}
+  DeltaLog(std::string table_dir, Clock& clock, DeltaLogOptions options = {})
+      : dir_(std::move(table_dir)), clock_(clock), options_(options) {}
 
   const std::string& table_dir() const { return dir_; }
 
@@ -107,7 +159,8 @@ class DeltaLog {
   // Writes `request` as exactly version `version`. AlreadyExists when that version was
   // committed by someone else (nothing is written); FailedPrecondition when the request does not
   // fit the table (version 0 without metadata, a removed path that is not live, a version that
-  // skips ahead). Returns the commit's info.
+  // skips ahead). Returns the commit's info. Writes a checkpoint afterwards when `version` is
+  // due one (see the file comment); a checkpoint failure is logged, not returned.
   absl::StatusOr<CommitInfo> CommitVersion(int64_t version, const CommitRequest& request);
 
   // Appends (adds files, removes none) at the next free version, retrying on lost races up to
@@ -118,12 +171,22 @@ class DeltaLog {
   // Every commit, oldest first.
   absl::StatusOr<std::vector<CommitInfo>> History() const;
 
+  // Writes the classic checkpoint of `version` and updates `_last_checkpoint` (unless it names
+  // a newer checkpoint already). Idempotent, and safe to run concurrently with commits, replays
+  // and other writers of the same checkpoint. NotFound when the version does not exist; the
+  // errors of `SnapshotAt`; InvalidArgument when an action does not fit the checkpoint schema
+  // (e.g. another engine's commit with a mistyped field); I/O errors with the path.
+  absl::Status WriteCheckpoint(int64_t version);
+
   // The path of a version's commit file.
   std::string CommitPath(int64_t version) const;
+  // The path of a version's classic checkpoint.
+  std::string CheckpointPath(int64_t version) const;
 
  private:
   std::string dir_;
   Clock& clock_;
+  DeltaLogOptions options_;
 };
 
 }  // namespace lepton::lake::delta

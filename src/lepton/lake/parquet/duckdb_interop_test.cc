@@ -13,11 +13,15 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lepton/base/clock.h"
 #include "lepton/base/files.h"
 #include "lepton/base/json.h"
 #include "lepton/base/strings.h"
 #include "lepton/base/testing/status_matchers.h"
 #include "lepton/lake/column.h"
+#include "lepton/lake/delta/delta_log.h"
+#include "lepton/lake/parquet/nested_reader.h"
+#include "lepton/lake/parquet/nested_writer.h"
 #include "lepton/lake/parquet/parquet_reader.h"
 #include "lepton/lake/parquet/parquet_writer.h"
 
@@ -319,6 +323,174 @@ INSTANTIATE_TEST_SUITE_P(Variants, LeptonReadsDuckDbTest,
                            return StrCat(test_info.param.compression, "_", test_info.param.row_group_size,
                                          test_info.param.version.empty() ? "" : "_v2");
                          });
+
+// Our Delta checkpoints read by DuckDB's Parquet reader: the Delta checkpoint schema (struct
+// columns with maps and lists) and the values of each action.
+TEST(DuckDbInteropTest, DuckDbReadsDeltaCheckpoint) {
+  RequireDuckDb();
+  const std::string table = Dir() + "/delta_checkpoint_table";
+  std::filesystem::remove_all(table);
+  delta::DeltaLog log(table, Clock::System());
+  delta::TableMetadata meta;
+  meta.name = "events";
+  meta.schema = Schema({{"id", DataType::kInt64, false}, {"city", DataType::kString, true}});
+  ASSERT_OK(log.CommitVersion(0, {.operation = "CREATE TABLE", .metadata = meta}));
+  for (int i = 1; i <= 12; ++i) {
+    delta::AddFile f;
+    f.path = StrCat("part-", i, ".parquet");
+    f.size_bytes = 1000 + i;
+    f.num_records = i;
+    ASSERT_OK(log.Append({.operation = "WRITE", .add = {f}}));
+  }
+  const std::string ckpt = log.CheckpointPath(10);
+  ASSERT_TRUE(PathExists(ckpt));
+  const std::string from = StrCat("read_parquet('", ckpt, "')");
+
+  LEPTON_ASSERT_OK_AND_ASSIGN(
+      std::vector<Json> adds,
+      DuckDb(StrCat("SELECT add.path, add.size, cardinality(add.partitionValues), add.dataChange, "
+                    "add.stats, add.tags IS NULL FROM ",
+                    from, " WHERE add IS NOT NULL ORDER BY add.size")));
+  ASSERT_EQ(adds.size(), 10u);
+  for (int i = 1; i <= 10; ++i) {
+    const Json& row = adds[static_cast<size_t>(i - 1)];
+    EXPECT_EQ(row[0], StrCat("part-", i, ".parquet"));
+    EXPECT_EQ(row[1].get<int64_t>(), 1000 + i);
+    EXPECT_EQ(row[2].get<int64_t>(), 0);  // partitionValues is an empty map, not null
+    EXPECT_EQ(row[3], true);
+    LEPTON_ASSERT_OK_AND_ASSIGN(Json stats, ParseJson(row[4].get<std::string>()));
+    EXPECT_EQ(stats["numRecords"], i);
+    EXPECT_EQ(row[5], true);
+  }
+  LEPTON_ASSERT_OK_AND_ASSIGN(
+      std::vector<Json> meta_rows,
+      DuckDb(StrCat("SELECT metaData.schemaString, metaData.name, metaData.format.provider, "
+                    "len(metaData.partitionColumns), cardinality(metaData.configuration), "
+                    "metaData.id FROM ",
+                    from, " WHERE metaData IS NOT NULL")));
+  ASSERT_EQ(meta_rows.size(), 1u);
+  EXPECT_EQ(meta_rows[0][0], delta::SchemaToDeltaString(meta.schema));
+  EXPECT_EQ(meta_rows[0][1], "events");
+  EXPECT_EQ(meta_rows[0][2], "parquet");
+  EXPECT_EQ(meta_rows[0][3].get<int64_t>(), 0);
+  EXPECT_EQ(meta_rows[0][4].get<int64_t>(), 0);
+  EXPECT_EQ(meta_rows[0][5].get<std::string>().size(), 36u);
+  LEPTON_ASSERT_OK_AND_ASSIGN(
+      std::vector<Json> protocol,
+      DuckDb(StrCat("SELECT protocol.minReaderVersion, protocol.minWriterVersion FROM ", from,
+                    " WHERE protocol IS NOT NULL")));
+  ASSERT_EQ(protocol.size(), 1u);
+  EXPECT_EQ(protocol[0][0].get<int64_t>(), 1);
+  EXPECT_EQ(protocol[0][1].get<int64_t>(), 2);
+  // Every row sets exactly one action column.
+  LEPTON_ASSERT_OK_AND_ASSIGN(
+      std::vector<Json> shape,
+      DuckDb(StrCat("SELECT count(*), count(*) FILTER (WHERE (txn IS NOT NULL)::INT + "
+                    "(add IS NOT NULL)::INT + (remove IS NOT NULL)::INT + "
+                    "(metaData IS NOT NULL)::INT + (protocol IS NOT NULL)::INT = 1) FROM ",
+                    from)));
+  ASSERT_EQ(shape.size(), 1u);
+  EXPECT_EQ(shape[0][0].get<int64_t>(), 12);
+  EXPECT_EQ(shape[0][1].get<int64_t>(), 12);
+  // The column types are Delta's.
+  LEPTON_ASSERT_OK_AND_ASSIGN(
+      std::vector<Json> types,
+      DuckDb(StrCat("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ", from,
+                    ") ORDER BY column_name")));
+  ASSERT_EQ(types.size(), 5u);
+  EXPECT_EQ(types[0][0], "add");
+  EXPECT_EQ(
+      types[0][1],
+      "STRUCT(path VARCHAR, partitionValues MAP(VARCHAR, VARCHAR), size BIGINT, "
+      "modificationTime BIGINT, dataChange BOOLEAN, stats VARCHAR, tags MAP(VARCHAR, VARCHAR))");
+  EXPECT_EQ(types[1][0], "metaData");
+  EXPECT_EQ(types[1][1],
+            "STRUCT(id VARCHAR, \"name\" VARCHAR, description VARCHAR, format STRUCT(provider "
+            "VARCHAR, \"options\" MAP(VARCHAR, VARCHAR)), schemaString VARCHAR, partitionColumns "
+            "VARCHAR[], \"configuration\" MAP(VARCHAR, VARCHAR), createdTime BIGINT)");
+  EXPECT_EQ(types[2][0], "protocol");
+  EXPECT_EQ(types[2][1], "STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER)");
+  // _last_checkpoint points at it.
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::string last, ReadFile(table + "/_delta_log/_last_checkpoint"));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Json last_json, ParseJson(last));
+  EXPECT_EQ(last_json["version"], 10);
+  EXPECT_EQ(last_json["numOfAddFiles"], 10);
+}
+
+// Nested files both ways: DuckDB reads what NestedWriter writes, NestedReader reads what DuckDB
+// writes (dictionary pages, both page versions), for structs, maps and lists with nulls.
+TEST(DuckDbInteropTest, NestedFilesBothWays) {
+  RequireDuckDb();
+  const std::string ours = Dir() + "/nested_lepton.parquet";
+  std::vector<SchemaNode> schema = {
+      LeafNode("id", kInt64, kRequired),
+      GroupNode("s", {StringNode("name"), ListNode("xs", LeafNode("x", kInt32))}),
+      MapNode("m", StringNode("k"), StringNode("v")), ListNode("l", StringNode("e"))};
+  std::vector<Json> records = {
+      Json::parse(R"({"id":1,"s":null,"m":null,"l":null})"),
+      Json::parse(R"({"id":2,"s":{"name":null,"xs":[]},"m":{},"l":[]})"),
+      Json::parse(R"({"id":3,"s":{"name":"a","xs":[1,null,3]},"m":{"k1":"v1","k2":null},
+                      "l":["x",null,""]})")};
+  LEPTON_ASSERT_OK_AND_ASSIGN(int64_t size, WriteNestedParquetFile(ours, schema, records));
+  EXPECT_GT(size, 0);
+  LEPTON_ASSERT_OK_AND_ASSIGN(
+      std::vector<Json> rows,
+      DuckDb(StrCat("SELECT id, s IS NULL, s.name, len(s.xs), s.xs[1], s.xs[2], s.xs[3], "
+                    "m IS NULL, cardinality(m), m['k1'], l IS NULL, len(l), l[1], l[2], l[3] "
+                    "FROM read_parquet('",
+                    ours, "') ORDER BY id")));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(
+      rows[0],
+      Json::parse(R"([1,true,null,null,null,null,null,true,null,null,true,null,null,null,null])"));
+  EXPECT_EQ(rows[1],
+            Json::parse(R"([2,false,null,0,null,null,null,false,0,null,false,0,null,null,null])"));
+  EXPECT_EQ(rows[2], Json::parse(R"([3,false,"a",3,1,null,3,false,2,"v1",false,3,"x",null,""])"));
+
+  for (const std::string version : {"v1", "v2"}) {
+    const std::string theirs = StrCat(Dir(), "/nested_duckdb_", version, ".parquet");
+    ASSERT_TRUE(
+        DuckDb(
+            StrCat("COPY (SELECT i AS id, CASE WHEN i % 4 = 0 THEN NULL ELSE {'name': CASE WHEN i "
+                   "% 3 = 0 "
+                   "THEN NULL ELSE 'n' || (i % 5) END, 'xs': CASE WHEN i % 5 = 0 THEN NULL ELSE "
+                   "range(i % 4)::INTEGER[] END} END AS s, CASE WHEN i % 6 = 0 THEN NULL ELSE "
+                   "MAP(['k' || (i % 3)], [CASE WHEN i % 2 = 0 THEN NULL ELSE 'v' END]) END AS m, "
+                   "CASE WHEN i % 7 = 0 THEN NULL ELSE ['a', NULL, 'b' || (i % 2)][1:(i % 4)] END "
+                   "AS l "
+                   "FROM range(3000) t(i)) TO '",
+                   theirs, "' (FORMAT parquet, PARQUET_VERSION ", version,
+                   ", ROW_GROUP_SIZE 1000)"))
+            .ok());
+    LEPTON_ASSERT_OK_AND_ASSIGN(auto r, NestedReader::Open(theirs));
+    LEPTON_ASSERT_OK_AND_ASSIGN(std::vector<Json> got, r->ReadAll());
+    ASSERT_EQ(got.size(), 3000u);
+    for (int64_t i = 0; i < 3000; ++i) {
+      Json want = Json::object();
+      want["id"] = i;
+      if (i % 4 == 0) {
+        want["s"] = nullptr;
+      } else {
+        Json xs = nullptr;
+        if (i % 5 != 0) {
+          xs = Json::array();
+          for (int64_t k = 0; k < i % 4; ++k) xs.push_back(k);
+        }
+        want["s"] = {{"name", i % 3 == 0 ? Json() : Json(StrCat("n", i % 5))}, {"xs", xs}};
+      }
+      want["m"] = i % 6 == 0 ? Json() : Json{{StrCat("k", i % 3), i % 2 == 0 ? Json() : Json("v")}};
+      if (i % 7 == 0) {
+        want["l"] = nullptr;
+      } else {
+        const Json all = {"a", nullptr, StrCat("b", i % 2)};
+        Json l = Json::array();
+        for (int64_t k = 0; k < i % 4; ++k) l.push_back(all[static_cast<size_t>(k)]);
+        want["l"] = l;
+      }
+      ASSERT_EQ(got[static_cast<size_t>(i)], want) << version << " row " << i;
+    }
+  }
+}
 
 }  // namespace
 }  // namespace lepton::lake::parquet

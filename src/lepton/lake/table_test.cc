@@ -1,6 +1,13 @@
 #include "lepton/lake/table.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
+#include <set>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "lepton/base/files.h"
@@ -196,6 +203,62 @@ TEST(MergeSchemasTest, Rules) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("'a' is missing")));
   EXPECT_THAT(MergeSchemas(t, Schema({{"a", DataType::kInt32, true}})),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("does not allow nulls")));
+}
+
+// A writer process killed with SIGKILL at arbitrary points — while writing data files, while
+// committing, while writing a checkpoint — leaves the table at a committed version: every
+// version is readable, and the newest one holds exactly the rows of its whole commits.
+TEST_F(TableTest, WriterKilledAtAnyPointLeavesTheTableAtACommittedVersion) {
+  constexpr int64_t kRowsPerCommit = 12000;  // three data files of 5000, 5000 and 2000 rows
+  auto writer_loop = [&] {
+    for (int64_t round = 0;; ++round) {
+      auto latest = delta::DeltaLog(dir_, clock_).LatestVersion();
+      const int64_t first = latest.ok() ? (*latest + 1) * kRowsPerCommit : 0;
+      auto w = TableWriter::Open(dir_, People(0, 0).schema(), {.max_rows_per_file = 5000}, clock_);
+      if (!w.ok()) ::_exit(3);
+      for (int64_t at = first; at < first + kRowsPerCommit; at += 3000) {
+        if (!(*w)->Write(People(at, 3000)).ok()) ::_exit(4);
+      }
+      if (!(*w)->Commit().ok()) ::_exit(5);
+    }
+  };
+  int64_t last_version = -1;
+  int kills_mid_history = 0;
+  for (int i = 0; i < 16; ++i) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) writer_loop();
+    // Delays spread over several commits' worth of work, so kills land in every phase.
+    std::this_thread::sleep_for(std::chrono::microseconds(2000 + 7919 * i % 60000));
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer exited on its own with " << status;
+
+    auto latest = delta::DeltaLog(dir_, clock_).LatestVersion();
+    if (!latest.ok()) {
+      EXPECT_TRUE(absl::IsNotFound(latest.status())) << latest.status();
+      continue;
+    }
+    EXPECT_GE(*latest, last_version);
+    if (*latest > last_version && last_version >= 0) ++kills_mid_history;
+    last_version = *latest;
+    const delta::Snapshot snap = Snap(*latest);
+    EXPECT_EQ(snap.num_records, (*latest + 1) * kRowsPerCommit) << "version " << *latest;
+    auto batches = ScanAll(snap, {});
+    ASSERT_EQ(Rows(batches), snap.num_records);
+    std::set<int64_t> ids;
+    for (const RecordBatch& b : batches) {
+      for (int64_t id : b.column(0).Values<int64_t>()) ids.insert(id);
+    }
+    EXPECT_EQ(static_cast<int64_t>(ids.size()), snap.num_records) << "duplicated rows";
+    EXPECT_EQ(*ids.rbegin(), snap.num_records - 1) << "lost rows";
+    for (int64_t v = 0; v <= *latest; ++v) {
+      EXPECT_EQ(Snap(v).num_records, (v + 1) * kRowsPerCommit) << "time travel to " << v;
+    }
+  }
+  EXPECT_GE(last_version, 10) << "too few commits to have crossed a checkpoint";
+  EXPECT_GE(kills_mid_history, 8);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <cctype>
 #include <chrono>
+#include <memory>
+#include <optional>
 
 #include "lepton/base/strings.h"
 #include "absl/strings/match.h"
@@ -31,6 +33,65 @@ std::string RequestIdFor(const HttpRequest& req) {
 }
 
 bool IsMutating(std::string_view method) { return method != "GET" && method != "HEAD"; }
+
+// The access-log line of a streamed response, written once when the stream ends rather than
+// when the handler returns, so that it carries the whole duration and the bytes produced.
+class StreamAccessLog {
+ public:
+  StreamAccessLog(const HttpRequest& request, std::string request_id, int status,
+                  std::string actor, std::chrono::steady_clock::time_point start)
+      : method_(request.method), path_(request.path), remote_(request.remote),
+        request_id_(std::move(request_id)), actor_(std::move(actor)), status_(status),
+        start_(start) {}
+  // Not finished: the server dropped the stream (client gone, write timeout, shutdown).
+  ~StreamAccessLog() { Finish("aborted", ""); }
+
+  const std::string& request_id() const { return request_id_; }
+  void AddBytes(size_t n) { bytes_ += static_cast<int64_t>(n); }
+  // Writes the line once; later calls do nothing.
+  void Finish(std::string_view outcome, std::string_view error) {
+    if (done_) return;
+    done_ = true;
+    ScopedRequestId scoped(request_id_);
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - start_)
+                        .count();
+    if (error.empty()) {
+      Log(LogLevel::kInfo, "http",
+          {{"method", method_}, {"path", path_}, {"status", status_}, {"latency_us", us},
+           {"bytes", bytes_}, {"user", actor_}, {"remote", remote_}, {"stream", outcome}});
+    } else {
+      Log(LogLevel::kInfo, "http",
+          {{"method", method_}, {"path", path_}, {"status", status_}, {"latency_us", us},
+           {"bytes", bytes_}, {"user", actor_}, {"remote", remote_}, {"stream", outcome},
+           {"error", error}});
+    }
+  }
+
+ private:
+  std::string method_, path_, remote_, request_id_, actor_;
+  int status_;
+  std::chrono::steady_clock::time_point start_;
+  int64_t bytes_ = 0;
+  bool done_ = false;
+};
+
+// Wraps `inner` so that `log` counts its bytes and is finished by its end or error.
+BodyProducer WithAccessLog(BodyProducer inner, std::shared_ptr<StreamAccessLog> log) {
+  return [inner = std::move(inner),
+          log = std::move(log)]() -> absl::StatusOr<std::optional<std::string>> {
+    ScopedRequestId scoped(log->request_id());
+    absl::StatusOr<std::optional<std::string>> next = inner();
+    if (!next.ok()) {
+      log->Finish("error", ToStd(next.status().message()));
+    } else if (!next->has_value()) {
+      log->Finish("complete", "");
+    } else {
+      log->AddBytes((*next)->size());
+    }
+    return next;
+  };
+}
 
 }  // namespace
 
@@ -91,6 +152,14 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
   std::string action;
   HttpResponse response = Dispatch(request, request_id, &actor, &action);
   response.headers.emplace_back("X-Request-Id", request_id);
+  if (response.producer) {
+    if (options_.access_log) {
+      response.producer = WithAccessLog(
+          std::move(response.producer),
+          std::make_shared<StreamAccessLog>(request, request_id, response.status, actor, start));
+    }
+    return response;
+  }
   if (options_.access_log) {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - start)

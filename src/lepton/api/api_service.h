@@ -5,6 +5,14 @@
 // mapping, the audit log (every mutating call and every denied call) and the access log.
 // It knows nothing of sockets: `HttpServer` feeds it, tests can call `Handle` directly.
 //
+// Streamed responses (`HttpResponse::producer`) get the same headers. Their audit entry, like
+// every other, records the status the handler answered with (a failure in the middle of the
+// body is not audited); their access-log line is written when the stream ends, with
+// "stream": "complete", "error" (the producer failed; the client got a truncated body, see
+// http.h) or "aborted" (the server dropped the stream: client gone, write timeout, shutdown),
+// the duration until then, and "bytes": the body bytes produced. Those were all written to the
+// socket for "complete"; otherwise the last chunk may have been cut short.
+//
 // Thread-safety: `Handle` may be called concurrently once start-up (`router().Add`) is over.
 
 #include <string>

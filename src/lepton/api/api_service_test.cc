@@ -219,6 +219,108 @@ TEST_P(ApiServiceTest, OpenApiDescribesEveryRoute) {
   EXPECT_TRUE(doc["paths"]["/api/v1/users"]["post"].contains("requestBody"));
 }
 
+// A route whose body streams "aaa", "bb", then ends — or fails with DataLoss when the request
+// has ?fail=1.
+void AddStreamRoute(ApiService& service) {
+  service.router().Add(
+      {.method = "POST", .pattern = "/api/v1/stream", .operation_id = "test.stream",
+       .summary = "A streamed body.", .tag = "test", .other_response_types = {"text/plain"},
+       .streamed = true},
+      [](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+        const bool fail = ctx.request.QueryParam("fail").has_value();
+        HttpResponse r;
+        r.content_type = "text/plain";
+        r.producer = [n = 0, fail]() mutable -> absl::StatusOr<std::optional<std::string>> {
+          switch (n++) {
+            case 0: return std::optional<std::string>("aaa");
+            case 1: return std::optional<std::string>("bb");
+            default:
+              if (fail) return absl::DataLossError("file vanished");
+              return std::optional<std::string>();
+          }
+        };
+        return r;
+      });
+}
+
+// Pulls `r`'s producer to its end or error, returning the bytes and the final status.
+std::pair<std::string, absl::Status> Drain(HttpResponse& r) {
+  std::string body;
+  while (true) {
+    auto next = r.producer();
+    if (!next.ok()) return {body, next.status()};
+    if (!next->has_value()) return {body, absl::OkStatus()};
+    body += **next;
+  }
+}
+
+TEST_P(ApiServiceTest, StreamedResponsesGetHeadersAuditAndAnAccessLogAtTheEnd) {
+  ApiService logged(*store_, *auth_, *audit_, ApiOptions{.access_log = true});
+  AddStreamRoute(logged);
+  HttpRequest req;
+  req.method = "POST";
+  req.path = "/api/v1/stream";
+  req.headers = {{"authorization", "Bearer " + admin_token_}, {"x-request-id", "stream-1"}};
+  ::testing::internal::CaptureStderr();
+  HttpResponse r = logged.Handle(req);
+  const std::string before = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r.producer);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("X-Request-Id"), "stream-1");
+  EXPECT_EQ(before, "") << "the access log waits for the end of the stream";
+  ::testing::internal::CaptureStderr();
+  auto [body, status] = Drain(r);
+  const std::string after = ::testing::internal::GetCapturedStderr();
+  EXPECT_OK(status);
+  EXPECT_EQ(body, "aaabb");
+  EXPECT_THAT(after, HasSubstr("status=200"));
+  EXPECT_THAT(after, HasSubstr("bytes=5"));
+  EXPECT_THAT(after, HasSubstr("stream=complete"));
+  EXPECT_THAT(after, HasSubstr("stream-1"));
+  // Audited like any other mutating call, once, with the status it was answered with.
+  int audited = 0;
+  for (const auto& e : AuditEntries()) {
+    if (e.action == "test.stream") {
+      ++audited;
+      EXPECT_EQ(e.outcome, "ok");
+    }
+  }
+  EXPECT_EQ(audited, 1);
+  // The OpenAPI document says so.
+  const Json ok = logged.OpenApiDocument()["paths"]["/api/v1/stream"]["post"]["responses"]["200"];
+  EXPECT_THAT(ok["description"].get<std::string>(), HasSubstr("chunked"));
+  EXPECT_TRUE(ok["content"].contains("text/plain"));
+}
+
+TEST_P(ApiServiceTest, StreamedResponseErrorsAndAbandonsAreLogged) {
+  ApiService logged(*store_, *auth_, *audit_, ApiOptions{.access_log = true});
+  AddStreamRoute(logged);
+  HttpRequest req;
+  req.method = "POST";
+  req.path = "/api/v1/stream";
+  req.target = "/api/v1/stream?fail=1";
+  req.query = {{"fail", "1"}};
+  req.headers = {{"authorization", "Bearer " + admin_token_}};
+  ::testing::internal::CaptureStderr();
+  HttpResponse failed = logged.Handle(req);
+  auto [body, status] = Drain(failed);
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(body, "aaabb");
+  EXPECT_THAT(status, ::lepton::testing::StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(log, HasSubstr("stream=error"));
+  EXPECT_THAT(log, HasSubstr("file vanished"));
+  // The server drops a stream whose client went away: the line is written then.
+  req.query.clear();
+  ::testing::internal::CaptureStderr();
+  {
+    HttpResponse dropped = logged.Handle(req);
+    ASSERT_OK(dropped.producer());
+  }
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(log, HasSubstr("stream=aborted"));
+  EXPECT_THAT(log, HasSubstr("bytes=3"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, ApiServiceTest,
                          ::testing::ValuesIn(store::testing::TestStoreKinds()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });

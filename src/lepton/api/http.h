@@ -2,12 +2,14 @@
 // Plain HTTP request and response values shared by the server, the router, the handlers and the
 // client. They hold no Beast types, so only http_server.cc and http_client.cc compile Beast.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "lepton/base/json.h"
 
 namespace lepton::api {
@@ -29,11 +31,34 @@ struct HttpRequest {
   std::optional<std::string> QueryParam(std::string_view name) const;
 };
 
+// The source of a streamed response body (`HttpResponse::producer`), asked for one chunk at a
+// time. Each call returns the next bytes of the body, std::nullopt once the body is complete, or
+// an error when the body cannot be completed (a data file became unreadable, …). An empty string
+// sends nothing and the producer is asked again.
+//
+// Contract with `HttpServer`:
+//  - Back-pressure: the producer is called again only after the previous chunk was written to
+//    the socket, so a stream holds one chunk in flight; chunks of about 256 KiB are a good size.
+//  - It is called on the connection's I/O thread, like the handler, never concurrently with
+//    itself. It may block (it blocks that thread's other connections meanwhile).
+//  - It is destroyed when the stream ends: after the end or an error, or early when the client
+//    goes away, the write times out or a shutdown deadline cuts the connection. Cleanup that must
+//    not be skipped (cancelling work, logging) belongs in the destructor of what it captures.
+//  - Must be copyable (std::function): wrap move-only state in a `std::shared_ptr`.
+using BodyProducer = std::function<absl::StatusOr<std::optional<std::string>>()>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   HeaderList headers;  // extra headers (Content-Type and Content-Length are set by the server)
   std::string body;
+  // Set: the body is streamed from `producer` and `body` is ignored. HTTP/1.1 clients get
+  // `Transfer-Encoding: chunked`; HTTP/1.0 clients get the body delimited by closing the
+  // connection. An error from the producer ends the connection without completing the body
+  // (no final zero-length chunk; a reset for HTTP/1.0), so clients see a truncated response,
+  // never a short one that looks complete. The status and headers are sent before the first
+  // chunk is asked for, so errors known up front must be answered as a normal response instead.
+  BodyProducer producer;
 
   static HttpResponse MakeJson(int status, const Json& body);
   // The first extra header named `name` (case-insensitive), or "" when absent.

@@ -229,6 +229,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse response, unsigned version, bool keep_alive) {
+    if (response.producer) return WriteStream(std::move(response), version, keep_alive);
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(version);
     res->result(static_cast<unsigned>(response.status));
@@ -243,6 +244,104 @@ class Session : public std::enable_shared_from_this<Session> {
       if (ec || !res->keep_alive()) return self->Close();
       self->ReadHeader();
     });
+  }
+
+  // A response whose body comes from `HttpResponse::producer`. The serializer keeps a reference
+  // to `res`, so the state lives behind one pointer and never moves.
+  struct Stream {
+    explicit Stream(BodyProducer p) : producer(std::move(p)) {}
+    BodyProducer producer;
+    http::response<http::buffer_body> res;
+    std::optional<http::response_serializer<http::buffer_body>> serializer;
+    std::string chunk;  // the bytes `res.body()` points into while they are written
+    bool chunked = true;
+  };
+
+  // Sends the status line and headers, then one chunk at a time: the producer is asked for the
+  // next chunk only when the previous one has been written (back-pressure), and each write gets
+  // the same timeout as a non-streamed response. HTTP/1.0 clients cannot take chunked encoding,
+  // so they get the body delimited by the end of the connection.
+  void WriteStream(HttpResponse response, unsigned version, bool keep_alive) {
+    auto stream = std::make_shared<Stream>(std::move(response.producer));
+    auto& res = stream->res;
+    res.version(version);
+    res.result(static_cast<unsigned>(response.status));
+    res.set(http::field::server, "lepton");
+    res.set(http::field::content_type, response.content_type);
+    for (auto& [k, v] : response.headers) res.set(k, v);
+    stream->chunked = version >= 11;
+    res.keep_alive(keep_alive && stream->chunked);
+    res.chunked(stream->chunked);
+    res.body().data = nullptr;
+    res.body().more = true;
+    stream->serializer.emplace(res);
+    stream_.expires_after(ToChrono(server_.options().read_timeout));
+    http::async_write_header(stream_, *stream->serializer,
+                             [self = shared_from_this(), stream](beast::error_code ec, size_t) {
+                               if (ec) return self->Close();
+                               self->WriteNextChunk(std::move(stream));
+                             });
+  }
+
+  void WriteNextChunk(std::shared_ptr<Stream> stream) {
+    absl::StatusOr<std::optional<std::string>> next;
+    try {
+      next = stream->producer();
+    } catch (const std::exception& e) {
+      next = absl::InternalError(e.what());
+    }
+    if (!next.ok()) {
+      Log(LogLevel::kWarning, "streamed response aborted",
+          {{"error", next.status().ToString()}, {"remote", remote_}});
+      return Abort(stream->chunked);
+    }
+    auto& body = stream->res.body();
+    if (!next->has_value()) {
+      // The end: chunked encoding writes the final zero-length chunk now.
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+    } else {
+      stream->chunk = **std::move(next);
+      if (stream->chunk.empty()) {
+        // Nothing to write; ask again without starving the thread's other connections.
+        return net::post(stream_.get_executor(), [self = shared_from_this(), stream]() mutable {
+          self->WriteNextChunk(std::move(stream));
+        });
+      }
+      body.data = stream->chunk.data();
+      body.size = stream->chunk.size();
+      body.more = true;
+    }
+    stream_.expires_after(ToChrono(server_.options().read_timeout));
+    http::async_write(stream_, *stream->serializer,
+                      [self = shared_from_this(), stream](beast::error_code ec, size_t) mutable {
+                        // `need_buffer`: the chunk is written and the serializer wants the next.
+                        if (ec == http::error::need_buffer) ec = {};
+                        if (ec) return self->Close();
+                        if (!stream->serializer->is_done()) {
+                          return self->WriteNextChunk(std::move(stream));
+                        }
+                        const bool keep_alive = stream->res.keep_alive();
+                        stream.reset();  // the producer's cleanup runs before the next request
+                        if (!keep_alive) return self->Close();
+                        self->ReadHeader();
+                      });
+  }
+
+  // Ends a streamed response that cannot be completed so that the client cannot mistake it for
+  // a complete one: with chunked encoding, closing before the final chunk suffices; a body
+  // delimited by the end of the connection needs a reset (RST) instead of a clean close.
+  void Abort(bool chunked) {
+    if (closed_) return;
+    if (!chunked) {
+      beast::error_code ec;
+      stream_.socket().set_option(net::socket_base::linger(true, 0), ec);
+      closed_ = true;
+      stream_.socket().close(ec);
+      return;
+    }
+    Close();
   }
 
   void Close() {

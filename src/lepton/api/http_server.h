@@ -6,6 +6,12 @@
 // format and the connection is closed. `Shutdown` stops accepting, closes idle connections,
 // lets in-flight requests finish until a deadline, and joins the threads.
 //
+// Streamed responses (`HttpResponse::producer`, see http.h for the producer's contract) are sent
+// chunk by chunk as the client takes them: `Transfer-Encoding: chunked` for HTTP/1.1, the end of
+// the connection for HTTP/1.0. Every chunk write has the read timeout as its deadline (a client
+// that stops reading is disconnected); a stream in progress counts as an in-flight request at
+// shutdown (it may finish until the deadline, then it is cut — without its final chunk).
+//
 // Thread-safety: `handler` is called concurrently from the I/O threads. `port`,
 // `open_connections` and `Shutdown` may be called from any thread.
 

@@ -6,8 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -48,6 +52,8 @@ class RawConn {
     return Read(needle, timeout_ms);
   }
   bool closed() const { return closed_; }
+  // The peer reset the connection (rather than closing it cleanly).
+  bool reset() const { return reset_; }
 
  private:
   // Reads until `needle` (when not empty) arrives, the peer closes, or `timeout_ms` passes
@@ -55,12 +61,16 @@ class RawConn {
   std::string Read(std::string_view needle, int timeout_ms) {
     std::string out;
     char buf[4096];
-    while (needle.empty() || out.find(needle) == std::string::npos) {
+    // Searches only the bytes that could complete `needle`, so that long reads stay linear.
+    size_t searched = 0;
+    while (needle.empty() || out.find(needle, searched) == std::string::npos) {
+      searched = out.size() >= needle.size() ? out.size() - needle.size() + 1 : 0;
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, timeout_ms) <= 0) break;
       const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
       if (n <= 0) {
         closed_ = true;
+        reset_ = n < 0 && errno == ECONNRESET;
         break;
       }
       out.append(buf, static_cast<size_t>(n));
@@ -71,6 +81,7 @@ class RawConn {
   int fd_ = -1;
   bool connected_ = false;
   bool closed_ = false;
+  bool reset_ = false;
 };
 
 class HttpServerTest : public ::testing::Test {
@@ -79,6 +90,7 @@ class HttpServerTest : public ::testing::Test {
     options.io_threads = 2;
     auto s = HttpServer::Start(options, [this](const HttpRequest& r) {
       ++handled_;
+      if (stream_handler_ && r.path.starts_with("/stream")) return stream_handler_(r);
       if (r.path == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(400));
       HttpResponse res = HttpResponse::MakeJson(
           200, {{"method", r.method}, {"path", r.path}, {"body_bytes", r.body.size()}});
@@ -95,6 +107,8 @@ class HttpServerTest : public ::testing::Test {
     return server_->open_connections() == 0;
   }
   std::atomic<int> handled_{0};
+  // Answers the paths starting with "/stream" when set (before `StartServer`).
+  std::function<HttpResponse(const HttpRequest&)> stream_handler_;
   std::unique_ptr<HttpServer> server_;
 };
 
@@ -249,6 +263,210 @@ TEST_F(HttpServerTest, PortInUseIsUnavailable) {
   EXPECT_THAT(second, ::lepton::testing::StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(HttpServer::Start({.host = "not-an-ip"}, [](const HttpRequest&) { return HttpResponse{}; }),
               ::lepton::testing::StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Streamed responses: chunk `i` of a test body is 256 KiB starting with "<i>".
+constexpr size_t kChunkBytes = 256 * 1024;
+
+std::string TestChunk(int i) {
+  std::string chunk(kChunkBytes, static_cast<char>('a' + i % 26));
+  const std::string tag = "<" + std::to_string(i) + ">";
+  chunk.replace(0, tag.size(), tag);
+  return chunk;
+}
+
+std::string ExpectedBody(int chunks) {
+  std::string body;
+  for (int i = 0; i < chunks; ++i) body += TestChunk(i);
+  return body;
+}
+
+// What a test producer did, shared between the producer (owned by the server) and the test.
+struct ProducerLog {
+  std::atomic<int> produced{0};
+  std::atomic<bool> destroyed{false};
+};
+
+// A producer of `chunks` test chunks that fails with DataLoss instead of chunk `fail_at` (if
+// >= 0). `log->destroyed` is set when the server drops the producer.
+BodyProducer TestProducer(std::shared_ptr<ProducerLog> log, int chunks, int fail_at = -1) {
+  struct State {
+    std::shared_ptr<ProducerLog> log;
+    int next = 0;
+    ~State() { log->destroyed = true; }
+  };
+  auto state = std::make_shared<State>();
+  state->log = std::move(log);
+  return [state, chunks, fail_at]() -> absl::StatusOr<std::optional<std::string>> {
+    if (state->next == fail_at) return absl::DataLossError("data file became unreadable");
+    if (state->next == chunks) return std::optional<std::string>();
+    ++state->log->produced;
+    return std::optional<std::string>(TestChunk(state->next++));
+  };
+}
+
+HttpResponse StreamResponse(BodyProducer producer) {
+  HttpResponse r;
+  r.content_type = "application/octet-stream";
+  r.headers.emplace_back("X-Streamed", "yes");
+  r.producer = std::move(producer);
+  return r;
+}
+
+// Waits until `log->produced` has not changed for 300 ms (bounded by 10 s) and returns it.
+int ProducedWhenSettled(const ProducerLog& log) {
+  int last = -1;
+  for (int quiet = 0, i = 0; quiet < 6 && i < 200; ++i) {
+    const int now = log.produced.load();
+    quiet = now == last ? quiet + 1 : 0;
+    last = now;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return last;
+}
+
+TEST_F(HttpServerTest, StreamsFiftyMegabytesCompleteAndInOrder) {
+  constexpr int kChunks = 200;  // 50 MiB
+  auto log = std::make_shared<ProducerLog>();
+  stream_handler_ = [log](const HttpRequest&) {
+    return StreamResponse(TestProducer(log, kChunks));
+  };
+  StartServer();
+  auto client = HttpClient::Create("http://127.0.0.1:" + std::to_string(server_->port()));
+  ASSERT_OK(client);
+  auto r = client->Send("GET", "/stream", "", {}, absl::Seconds(60));
+  ASSERT_OK(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->content_type, "application/octet-stream");
+  EXPECT_EQ(r->Header("transfer-encoding"), "chunked");
+  EXPECT_EQ(r->Header("content-length"), "");
+  EXPECT_EQ(r->Header("x-streamed"), "yes");
+  ASSERT_EQ(r->body.size(), kChunks * kChunkBytes);
+  EXPECT_TRUE(r->body == ExpectedBody(kChunks)) << "the body differs from the chunks in order";
+  EXPECT_EQ(log->produced.load(), kChunks);
+  EXPECT_TRUE(AllClosed());
+  EXPECT_TRUE(log->destroyed.load());
+}
+
+TEST_F(HttpServerTest, StreamIsProducedOnlyAsTheClientReads) {
+  constexpr int kChunks = 200;  // 50 MiB, far more than the socket buffers hold
+  auto log = std::make_shared<ProducerLog>();
+  stream_handler_ = [log](const HttpRequest&) {
+    return StreamResponse(TestProducer(log, kChunks));
+  };
+  StartServer();
+  RawConn c(server_->port());
+  c.Send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  // The client reads nothing: the producer stops once the socket buffers are full.
+  const int before_reading = ProducedWhenSettled(*log);
+  EXPECT_GT(before_reading, 0);
+  EXPECT_LT(before_reading, kChunks / 2) << "chunks are produced without waiting for the client";
+  const std::string r = c.ReadUntil("\r\n0\r\n\r\n", 10000);
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 200 OK"));
+  EXPECT_THAT(r, HasSubstr("Transfer-Encoding: chunked"));
+  EXPECT_EQ(log->produced.load(), kChunks);
+  EXPECT_FALSE(c.closed());  // keep-alive: the chunked body ended cleanly
+  c.Send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(c.ReadUntil("\"/a\""), HasSubstr("200 OK"));
+}
+
+TEST_F(HttpServerTest, ProducerErrorTruncatesTheChunkedBody) {
+  auto log = std::make_shared<ProducerLog>();
+  stream_handler_ = [log](const HttpRequest&) {
+    return StreamResponse(TestProducer(log, /*chunks=*/10, /*fail_at=*/3));
+  };
+  StartServer();
+  RawConn c(server_->port());
+  c.Send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string r = c.ReadAll(5000);
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 200 OK"));
+  EXPECT_THAT(r, HasSubstr(TestChunk(2)));
+  EXPECT_FALSE(r.ends_with("\r\n0\r\n\r\n")) << "a failed stream must not end like a complete one";
+  EXPECT_EQ(r.find("\r\n0\r\n\r\n"), std::string::npos);
+  EXPECT_TRUE(c.closed());
+  // A real HTTP client reports the truncation as an error.
+  auto client = HttpClient::Create("http://127.0.0.1:" + std::to_string(server_->port()));
+  ASSERT_OK(client);
+  EXPECT_THAT(client->Send("GET", "/stream"),
+              ::lepton::testing::StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(AllClosed());
+}
+
+TEST_F(HttpServerTest, Http10ClientsGetTheStreamDelimitedByClose) {
+  auto log = std::make_shared<ProducerLog>();
+  stream_handler_ = [log](const HttpRequest& r) {
+    return StreamResponse(TestProducer(log, /*chunks=*/4, r.path == "/stream/fail" ? 2 : -1));
+  };
+  StartServer();
+  RawConn ok(server_->port());
+  ok.Send("GET /stream HTTP/1.0\r\n\r\n");
+  const std::string r = ok.ReadAll(5000);
+  EXPECT_THAT(r, StartsWith("HTTP/1.0 200 OK"));
+  EXPECT_EQ(r.find("Transfer-Encoding"), std::string::npos);
+  EXPECT_TRUE(r.ends_with("\r\n\r\n" + ExpectedBody(4)));
+  EXPECT_TRUE(ok.closed());
+  EXPECT_FALSE(ok.reset());
+  // Without chunked framing only a reset tells the client that the body is incomplete.
+  RawConn failed(server_->port());
+  failed.Send("GET /stream/fail HTTP/1.0\r\n\r\n");
+  failed.ReadAll(5000);
+  EXPECT_TRUE(failed.closed());
+  EXPECT_TRUE(failed.reset());
+}
+
+TEST_F(HttpServerTest, StalledStreamIsCutAfterTheWriteTimeout) {
+  auto log = std::make_shared<ProducerLog>();
+  stream_handler_ = [log](const HttpRequest&) { return StreamResponse(TestProducer(log, 1000)); };
+  StartServer({.read_timeout = absl::Milliseconds(300)});
+  RawConn c(server_->port());
+  c.Send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");  // and never reads
+  for (int i = 0; i < 1000 && log->produced.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GT(log->produced.load(), 0);
+  EXPECT_TRUE(AllClosed());
+  EXPECT_TRUE(log->destroyed.load());
+  EXPECT_LT(log->produced.load(), 1000);
+}
+
+TEST_F(HttpServerTest, GracefulShutdownLetsAStreamFinish) {
+  constexpr int kChunks = 40;
+  auto log = std::make_shared<ProducerLog>();
+  auto midway = std::make_shared<std::promise<void>>();
+  stream_handler_ = [log, midway](const HttpRequest&) {
+    BodyProducer inner = TestProducer(log, kChunks);
+    return StreamResponse([inner, midway, n = 0]() mutable {
+      if (++n == 5) midway->set_value();
+      return inner();
+    });
+  };
+  StartServer();
+  auto client = HttpClient::Create("http://127.0.0.1:" + std::to_string(server_->port()));
+  ASSERT_OK(client);
+  auto response = std::async(std::launch::async, [&] { return client->Send("GET", "/stream"); });
+  midway->get_future().wait();
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(20)));
+  auto r = response.get();
+  ASSERT_OK(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.size(), kChunks * kChunkBytes);
+}
+
+TEST_F(HttpServerTest, ShutdownDeadlineCutsAStalledStream) {
+  auto log = std::make_shared<ProducerLog>();
+  stream_handler_ = [log](const HttpRequest&) { return StreamResponse(TestProducer(log, 1000)); };
+  StartServer();  // default 30 s write timeout: only the shutdown deadline ends this stream
+  RawConn c(server_->port());
+  c.Send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");  // and never reads
+  ASSERT_GT(ProducedWhenSettled(*log), 0);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(server_->Shutdown(absl::Milliseconds(200)));
+  server_.reset();  // destroys the cut connection and its producer
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(log->destroyed.load());
+  const std::string r = c.ReadAll(5000);
+  EXPECT_EQ(r.find("\r\n0\r\n\r\n"), std::string::npos);
+  EXPECT_TRUE(c.closed());
 }
 
 TEST(ParseRawRequestTest, ParsesLikeTheServer) {

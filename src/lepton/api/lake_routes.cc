@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "lepton/api/api_service.h"
+#include "lepton/api/body_pipe.h"
 #include "lepton/base/crypto.h"
 #include "lepton/base/files.h"
 #include "lepton/base/status.h"
@@ -118,17 +119,98 @@ Json BatchRowsToJson(const lake::RecordBatch& batch) {
   return rows;
 }
 
-void AppendCsvRows(const lake::RecordBatch& batch, std::string* out) {
-  for (int64_t r = 0; r < batch.num_rows(); ++r) {
-    for (size_t c = 0; c < batch.num_columns(); ++c) {
-      if (c > 0) out->push_back(',');
-      const Json v = CellJson(batch.column(c), r);
-      if (v.is_null()) continue;
-      AppendCsvField(v.is_string() ? v.get<std::string>() : v.dump(), out);
-    }
-    out->append("\r\n");
+namespace {
+
+void AppendCsvRow(const lake::RecordBatch& batch, int64_t r, std::string* out) {
+  for (size_t c = 0; c < batch.num_columns(); ++c) {
+    if (c > 0) out->push_back(',');
+    const Json v = CellJson(batch.column(c), r);
+    if (v.is_null()) continue;
+    AppendCsvField(v.is_string() ? v.get<std::string>() : v.dump(), out);
   }
+  out->append("\r\n");
 }
+
+}  // namespace
+
+void AppendCsvRows(const lake::RecordBatch& batch, std::string* out) {
+  for (int64_t r = 0; r < batch.num_rows(); ++r) AppendCsvRow(batch, r, out);
+}
+
+namespace {
+
+// The scan route hands the server chunks of about this size (a row never straddles two).
+constexpr size_t kScanChunkBytes = 256 * 1024;
+
+// Writes the scan route's body through `write`, chunk by chunk, as the scan goes.
+// JSON: {"columns":[…],"rows":[[…],…],"schema":{…},"stats":{…},"version":N} — the keys in the
+// order nlohmann::json sorts them, so the body is byte for byte what serializing the whole
+// object in memory gives (as the route did before it streamed); "stats" is known only at the end
+// and comes after "rows". CSV: a header line of column names, then the rows (CRLF).
+absl::Status WriteScanBody(const std::string& dir, const lake::delta::Snapshot& snapshot,
+                           const lake::ScanOptions& options, bool csv,
+                           const BodyPipe::ChunkWriter& write) {
+  std::string buf;
+  bool started = false;
+  int64_t rows = 0;
+  lake::Schema out_schema;
+  const auto start = [&](const lake::Schema& schema) {
+    started = true;
+    out_schema = schema;
+    std::vector<std::string> names;
+    for (const auto& field : schema.fields()) names.push_back(field.name);
+    if (csv) {
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) buf.push_back(',');
+        AppendCsvField(names[i], &buf);
+      }
+      buf.append("\r\n");
+    } else {
+      buf.append(StrCat("{\"columns\":", DumpJson(names), ",\"rows\":["));
+    }
+  };
+  LEPTON_ASSIGN_OR_RETURN(
+      lake::ScanStats stats,
+      lake::Scan(dir, snapshot, options, [&](const lake::RecordBatch& b) -> absl::Status {
+        if (!started) start(b.schema());
+        for (int64_t r = 0; r < b.num_rows(); ++r) {
+          if (csv) {
+            AppendCsvRow(b, r, &buf);
+          } else {
+            Json row = Json::array();
+            for (size_t c = 0; c < b.num_columns(); ++c) row.push_back(CellJson(b.column(c), r));
+            if (rows > 0) buf.push_back(',');
+            buf.append(DumpJson(row));
+          }
+          ++rows;
+          if (buf.size() >= kScanChunkBytes) {
+            std::string chunk;
+            chunk.reserve(kScanChunkBytes + kScanChunkBytes / 8);
+            chunk.swap(buf);
+            LEPTON_RETURN_IF_ERROR(write(std::move(chunk)));
+          }
+        }
+        return absl::OkStatus();
+      }));
+  if (!started) {
+    // No rows: still answer with the projected schema (the scan has validated the columns).
+    const lake::Schema& s = snapshot.metadata.schema;
+    std::vector<lake::Field> fields;
+    if (options.columns.empty()) fields = s.fields();
+    for (const auto& c : options.columns) fields.push_back(s.field(static_cast<size_t>(s.Find(c))));
+    start(lake::Schema(fields));
+  }
+  if (!csv) {
+    const Json stats_json = {{"files", stats.files}, {"row_groups", stats.row_groups},
+                             {"row_groups_skipped", stats.row_groups_skipped},
+                             {"rows_read", stats.rows_read}, {"rows", stats.rows_emitted}};
+    buf.append(StrCat("],\"schema\":", DumpJson(out_schema.ToJson()), ",\"stats\":",
+                      DumpJson(stats_json), ",\"version\":", snapshot.version, "}"));
+  }
+  return write(std::move(buf));
+}
+
+}  // namespace
 
 void AddLakeRoutes(Router& router, lake::Lake& lake, jobs::JobRunner& jobs, std::string upload_dir) {
   lake::Catalog& catalog = lake.catalog();
@@ -434,10 +516,20 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, jobs::JobRunner& jobs, std:
   Json predicate_schema = Obj({{"column", Str()}, {"op", Str()}, {"value", Json::object()},
                                {"values", {{"type", "array"}, {"items", Json::object()}}}},
                               {"column", "op"});
+  Json scan_schema =
+      Obj({{"columns", {{"type", "array"}, {"items", Str()}}},
+           {"rows", {{"type", "array"}, {"items", {{"type", "array"}, {"items", Json::object()}}}}},
+           {"schema", {{"type", "object"}}},
+           {"stats", Obj({{"files", {{"type", "integer"}}}, {"row_groups", {{"type", "integer"}}},
+                          {"row_groups_skipped", {{"type", "integer"}}},
+                          {"rows_read", {{"type", "integer"}}}, {"rows", {{"type", "integer"}}}})},
+           {"version", {{"type", "integer"}}}});
   router.Add({.method = "POST", .pattern = "/api/v1/lake/datasets/{ns}/{name}/scan",
               .operation_id = "lake.dataset.scan",
-              .summary = "Read rows: projection, predicates (=, !=, <, <=, >, >=, between, in, is_null, "
-                         "is_not_null; AND), limit, version or as_of; JSON or CSV.",
+              .summary = "Read rows, streamed (chunked): projection, predicates (=, !=, <, <=, >, "
+                         ">=, between, in, is_null, is_not_null; AND), optional limit (none: every "
+                         "row), version or as_of; JSON or CSV (format=csv: text/csv). A failure "
+                         "after the first bytes ends the connection without the final chunk.",
               .tag = "lake", .permission = ds_read,
               .request_schema = Obj({{"columns", {{"type", "array"}, {"items", Str()}}},
                                      {"where", {{"type", "array"}, {"items", predicate_schema}}},
@@ -445,7 +537,8 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, jobs::JobRunner& jobs, std:
                                      {"version", {{"type", "integer"}, {"minimum", 0}}},
                                      {"as_of", Str()},
                                      {"format", {{"type", "string"}, {"enum", {"json", "csv"}}}}}),
-              .response_schema = {{"type", "object"}}},
+              .response_schema = scan_schema, .other_response_types = {"text/csv"},
+              .streamed = true},
              [&lake](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
                Json body = Json::object();
                if (!ctx.request.body.empty()) {
@@ -455,16 +548,19 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, jobs::JobRunner& jobs, std:
                lake::ScanOptions o;
                o.columns = f.OptionalStringArray("columns").value_or(std::vector<std::string>{});
                std::optional<Json> where = f.OptionalValue("where");
-               // Responses are built in memory: the default and the maximum bound them.
-               constexpr int64_t kDefaultLimit = 10000, kMaxLimit = 1000000;
-               o.limit = f.OptionalInt("limit").value_or(kDefaultLimit);
+               // The response is streamed, so nothing bounds the row count but the table.
+               const std::optional<int64_t> limit = f.OptionalInt("limit");
                std::optional<Json> version = f.OptionalValue("version");
                std::optional<std::string> as_of = f.OptionalString("as_of");
                const std::string format = f.OptionalString("format").value_or("json");
                LEPTON_RETURN_IF_ERROR(f.Finish());
-               if (o.limit < 0 || o.limit > kMaxLimit) {
-                 return absl::InvalidArgumentError(StrCat("body.limit: expected 0 to ", kMaxLimit));
+               if (limit && *limit < 0) {
+                 return absl::InvalidArgumentError("body.limit: expected a non-negative integer");
                }
+               o.limit = limit.value_or(-1);
+               // Smaller than the scan's default batch: the scan holds a batch in memory while
+               // it fills (across files), and the first bytes wait for the first batch.
+               o.batch_rows = 8192;
                if (format != "json" && format != "csv") return absl::InvalidArgumentError("body.format: expected json or csv");
                if (where) {
                  LEPTON_ASSIGN_OR_RETURN(o.predicates, lake::PredicatesFromJson(*where, "body.where"));
@@ -472,47 +568,36 @@ void AddLakeRoutes(Router& router, lake::Lake& lake, jobs::JobRunner& jobs, std:
                LEPTON_ASSIGN_OR_RETURN(lake::VersionSpec spec, VersionFrom(version, as_of));
                LEPTON_ASSIGN_OR_RETURN(auto snap, lake.Snapshot(ctx.Param("ns"), ctx.Param("name"), spec));
                LEPTON_ASSIGN_OR_RETURN(o.data_key, lake.ReadKey(ctx.Param("ns"), ctx.Param("name")));
-               std::string csv;
-               Json rows = Json::array();
-               std::vector<std::string> names;
-               lake::Schema out_schema;
-               LEPTON_ASSIGN_OR_RETURN(
-                   lake::ScanStats stats,
-                   lake::Scan(lake.TableDir(ctx.Param("ns"), ctx.Param("name")), snap, o,
-                              [&](const lake::RecordBatch& b) -> absl::Status {
-                                if (format == "csv") AppendCsvRows(b, &csv);
-                                else for (Json& r : BatchRowsToJson(b)) rows.push_back(std::move(r));
-                                out_schema = b.schema();
-                                return absl::OkStatus();
-                              }));
-               if (out_schema.size() == 0) {
-                 // No rows: still answer with the projected schema.
-                 std::vector<lake::Field> fields;
-                 const lake::Schema& s = snap.metadata.schema;
-                 if (o.columns.empty()) fields = s.fields();
-                 else for (const auto& c : o.columns) fields.push_back(s.field(static_cast<size_t>(s.Find(c))));
-                 out_schema = lake::Schema(fields);
-               }
-               for (const auto& fld : out_schema.fields()) names.push_back(fld.name);
-               if (format == "csv") {
-                 std::string header;
-                 for (size_t i = 0; i < names.size(); ++i) {
-                   if (i > 0) header.push_back(',');
-                   AppendCsvField(names[i], &header);
-                 }
-                 HttpResponse r;
-                 r.status = 200;
+               const int64_t snap_version = snap.version;
+               const bool csv = format == "csv";
+               // The scan pushes batches to a callback; the pipe runs it on a thread of its own
+               // and the server pulls the serialized chunks as the client takes them. The thread
+               // touches only what it captures by value, never `lake`.
+               auto pipe = std::make_shared<BodyPipe>(
+                   [dir = lake.TableDir(ctx.Param("ns"), ctx.Param("name")), snap = std::move(snap),
+                    o = std::move(o), csv](const BodyPipe::ChunkWriter& write) {
+                     return WriteScanBody(dir, snap, o, csv, write);
+                   });
+               // Waiting for the first chunk turns everything that fails before it — an unknown
+               // column, a predicate value of the wrong type, an unreadable first file — into a
+               // normal error response rather than a truncated stream.
+               LEPTON_ASSIGN_OR_RETURN(std::optional<std::string> first, pipe->Next());
+               HttpResponse r;
+               r.status = 200;
+               if (csv) {
                  r.content_type = "text/csv; charset=utf-8";
-                 r.body = header + "\r\n" + csv;
-                 r.headers.emplace_back("X-Lepton-Version", std::to_string(snap.version));
-                 return r;
+                 r.headers.emplace_back("X-Lepton-Version", std::to_string(snap_version));
                }
-               return HttpResponse::MakeJson(
-                   200, {{"version", snap.version}, {"columns", names},
-                         {"schema", out_schema.ToJson()}, {"rows", rows},
-                         {"stats", {{"files", stats.files}, {"row_groups", stats.row_groups},
-                                    {"row_groups_skipped", stats.row_groups_skipped},
-                                    {"rows_read", stats.rows_read}, {"rows", stats.rows_emitted}}}});
+               r.producer = [pipe, first = std::move(first)]() mutable
+                   -> absl::StatusOr<std::optional<std::string>> {
+                 if (first) {
+                   std::optional<std::string> chunk = std::move(first);
+                   first.reset();
+                   return chunk;
+                 }
+                 return pipe->Next();
+               };
+               return r;
              });
 }
 

@@ -14,7 +14,9 @@ namespace lepton::api {
 
 // `lake` and `jobs` must outlive `router`. Uploaded files are staged in `upload_dir` (created if
 // needed) and removed after the ingest. Ingest with `async=true` runs as a job of `jobs` (202
-// with the job; its progress field tracks bytes and rows).
+// with the job; its progress field tracks bytes and rows). Scans are streamed: the scan runs on
+// a thread of its own per request (`BodyPipe`) that captures copies, never `lake`, and is
+// joined when the response ends (docs/api.md has the wire contract).
 void AddLakeRoutes(Router& router, lake::Lake& lake, jobs::JobRunner& jobs, std::string upload_dir);
 
 // A scan result as JSON: {"schema": {...}, "columns": [names], "rows": [[v, …], …]} with dates

@@ -44,11 +44,18 @@ Json BuildOpenApi(const Router& router, const std::string& version) {
                            {"content", {{"application/json", {{"schema", s.request_schema}}}}}};
     }
     Json responses = Json::object();
+    Json content = {{"application/json", {{"schema", s.response_schema.is_null()
+                                                         ? Json{{"type", "object"}}
+                                                         : s.response_schema}}}};
+    for (const std::string& type : s.other_response_types) {
+      content[type] = {{"schema", {{"type", "string"}}}};
+    }
     responses[std::to_string(s.success_status)] = {
-        {"description", "success"},
-        {"content", {{"application/json", {{"schema", s.response_schema.is_null()
-                                                           ? Json{{"type", "object"}}
-                                                           : s.response_schema}}}}}};
+        {"description", s.streamed ? "success, streamed with Transfer-Encoding: chunked (a failure "
+                                     "after the first bytes ends the connection without the final "
+                                     "chunk: treat an incomplete body as an error)"
+                                   : "success"},
+        {"content", content}};
     if (!s.request_schema.is_null() || !s.query_params.empty()) {
       responses["400"] = ErrorResponse("malformed request: bad JSON, wrong type, unknown field");
     }

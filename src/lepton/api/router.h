@@ -54,6 +54,12 @@ struct RouteSpec {
   Json response_schema;      // JSON Schema of the success body
   int success_status = 200;
   std::vector<std::string> query_params;  // documented query parameters (strings)
+  // Media types the success response may also have besides JSON (e.g. "text/csv"), documented
+  // with a string schema.
+  std::vector<std::string> other_response_types;
+  // The success body is streamed (`HttpResponse::producer`): documented as chunked, ending the
+  // connection without the final chunk when it fails midway.
+  bool streamed = false;
 };
 
 struct Route {

@@ -9,6 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache mold git ca-certificates curl
   libabsl-dev libboost-dev libboost-system-dev nlohmann-json3-dev libyaml-cpp-dev
   libsqlite3-dev libpq-dev libsodium-dev libssl-dev libicu-dev
+  libxgboost-dev xgboost python3-sklearn python3-xgboost python3-pandas
   libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev

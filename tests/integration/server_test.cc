@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -336,6 +337,19 @@ TEST_P(ServerTest, LakeRolesIngestScanAndAudit) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "age,class\r\n70,good\r\n74,bad\r\n75,good\r\n74,good\r\n75,good\r\n74,good\r\n"
                    "74,good\r\n");
+  // Without --limit, csv streams every row and the table shows a screenful and says so.
+  r = Cli({"lake", "scan", "credit/german_credit", "--columns", "age", "--format", "csv",
+           "--server", server_->url(), "--token", sci});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1001);
+  r = Cli({"lake", "scan", "credit/german_credit", "--columns", "age", "--server", server_->url(),
+           "--token", sci});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("100 rows (version 0); more match: pass --limit N"));
+  r = Cli({"lake", "scan", "credit/german_credit", "--limit", "-3", "--server", server_->url(),
+           "--token", sci});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--limit: expected a number >= 0"));
   // Listings show only what the caller may read.
   EXPECT_EQ(Body(Http("GET", "/api/v1/lake/datasets", other)).size(), 0u);
   EXPECT_EQ(Body(Http("GET", "/api/v1/lake/datasets", sci)).size(), 1u);

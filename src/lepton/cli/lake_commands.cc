@@ -45,6 +45,8 @@ constexpr char kLakeHelp[] = R"(usage: lepton lake COMMAND …
   scan NS/NAME [--columns a,b] [--where "COL OP VALUE"]… [--limit N] [--version V]
          [--as-of TIME] [--format table|csv|json]
          OP: = != < <= > >=; also "COL is null", "COL is not null"
+         csv and json return every matching row unless --limit is given (the server
+         streams them); the table format shows the first 100 unless --limit is given
   delete NS/NAME
 
 Bad rows: 'fail' (default) stops at the first one and commits nothing, naming file, line,
@@ -260,10 +262,17 @@ int Scan(const Args& a, const std::vector<std::string>& wheres) {
     where.push_back(*p);
   }
   if (!where.empty()) body["where"] = where;
+  const std::string format = a.Flag("format").value_or(WantsJson(a) ? "json" : "table");
+  if (format != "table" && format != "csv" && format != "json") {
+    return Fail("--format: expected table, csv or json", 2);
+  }
+  constexpr int64_t kTableRows = 100;  // a screenful; the table is built in memory
   if (auto l = a.Flag("limit")) {
     int64_t n;
-    if (!ParseInt(*l, &n)) return Fail("--limit: expected a number", 2);
+    if (!ParseInt(*l, &n) || n < 0) return Fail("--limit: expected a number >= 0", 2);
     body["limit"] = n;
+  } else if (format == "table") {
+    body["limit"] = kTableRows + 1;  // one more, to tell whether rows were cut
   }
   if (auto v = a.Flag("version")) {
     int64_t n;
@@ -271,7 +280,6 @@ int Scan(const Args& a, const std::vector<std::string>& wheres) {
     body["version"] = n;
   }
   if (auto t = a.Flag("as-of")) body["as_of"] = *t;
-  const std::string format = a.Flag("format").value_or(WantsJson(a) ? "json" : "table");
   if (format == "csv") {
     body["format"] = "csv";
     auto res = CallRaw(a, "POST", DatasetPath(a.positional[1]) + "/scan", DumpJson(body), "application/json");
@@ -284,13 +292,16 @@ int Scan(const Args& a, const std::vector<std::string>& wheres) {
   if (format == "json") return PrintJson(*res), 0;
   std::vector<std::string> header = (*res)["columns"].get<std::vector<std::string>>();
   std::vector<std::vector<std::string>> rows;
+  const bool cut = !a.Flag("limit") && (*res)["rows"].size() > static_cast<size_t>(kTableRows);
   for (const Json& r : (*res)["rows"]) {
+    if (cut && rows.size() == static_cast<size_t>(kTableRows)) break;
     std::vector<std::string> row;
     for (const Json& v : r) row.push_back(v.is_null() ? "NULL" : v.is_string() ? v.get<std::string>() : v.dump());
     rows.push_back(std::move(row));
   }
   PrintTable(header, rows);
-  std::cerr << rows.size() << " rows (version " << (*res)["version"] << ")\n";
+  std::cerr << rows.size() << " rows (version " << (*res)["version"] << ")"
+            << (cut ? "; more match: pass --limit N, or --format csv for all" : "") << "\n";
   return 0;
 }
 

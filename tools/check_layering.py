@@ -27,12 +27,13 @@ EDGES = {
     "sodium.h": ["base/crypto.cc", "lake/crypto/"],
     "openssl/": ["base/crypto.cc"],
     "yaml-cpp/": ["base/config.cc", "lake/clean/"],
-    "unicode/": ["lake/clean/unicode.cc"],
+    "unicode/": ["lake/clean/unicode.cc", "features/text.cc"],
     "zstd.h": ["lake/parquet/"],
     "snappy.h": ["lake/parquet/"],
     "snappy-c.h": ["lake/parquet/"],
     "zlib.h": ["lake/parquet/"],
     "lz4.h": ["lake/parquet/"],
+    "xgboost/": ["ml/xgboost/"],
 }
 
 

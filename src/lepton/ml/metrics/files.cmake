@@ -1,0 +1,5 @@
+# Evaluation metrics (metrics/): binary, multiclass, regression and per-slice (fairness) reports,
+# checked against scikit-learn in the tests.
+list(APPEND ML_HDRS metrics/binary.h metrics/multiclass.h metrics/regression.h metrics/slices.h)
+list(APPEND ML_SRCS metrics/binary.cc metrics/multiclass.cc metrics/regression.cc
+  metrics/slices.cc metrics/internal/inputs.h metrics/internal/inputs.cc)

@@ -592,5 +592,183 @@ TEST_P(ServerTest, AsyncIngestIsAJobWithProgress) {
   EXPECT_THAT(failed["error"].get<std::string>(), HasSubstr("column 'v'"));
 }
 
+// Experiment tracking over REST and the CLI: a data scientist creates an experiment and runs,
+// logs params, metrics, tags, inputs and artifacts, searches and compares; params stay
+// immutable (409), a viewer may read but not write (403), a bad filter is a 400 naming its
+// position, someone outside the scope sees nothing (404), and every mutation is audited.
+TEST_P(ServerTest, TrackingExperimentsRunsSearchCompareAndArtifacts) {
+  Start();
+  const std::string admin = AdminToken();
+  auto token_for = [&](const std::string& user, const std::string& role, const std::string& scope) {
+    EXPECT_EQ(Http("POST", "/api/v1/users", admin,
+                   DumpJson({{"name", user}, {"role", role}, {"scope", scope}})).status, 201);
+    return Body(Http("POST", "/api/v1/users/" + user + "/tokens", admin, "{}"))["token"].get<std::string>();
+  };
+  const std::string sci = token_for("sci", "data_scientist", "credit/*");
+  const std::string vic = token_for("vic", "viewer", "*");
+  const std::string out = token_for("out", "data_scientist", "fraud/*");
+
+  api::HttpResponse r = Http("POST", "/api/v1/experiments", sci,
+                             R"({"name":"credit/scorecard","description":"woe + logistic","tags":{"team":"risk"}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string exp_id = Body(r)["id"];
+  EXPECT_EQ(Http("POST", "/api/v1/experiments", sci, R"({"name":"fraud/x"})").status, 403);
+  EXPECT_EQ(Http("POST", "/api/v1/experiments", sci, R"({"name":"credit/scorecard"})").status, 409);
+
+  const double aucs[] = {0.74, 0.81, 0.69};
+  const char* learners[] = {"logistic", "xgboost", "xgboost"};
+  std::vector<std::string> runs;
+  for (int i = 0; i < 3; ++i) {
+    r = Http("POST", "/api/v1/runs", sci,
+             DumpJson({{"experiment_name", "credit/scorecard"}, {"name", StrCat("run", i)},
+                       {"tags", {{"fold", "all"}}}}));
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(Body(r)["status"], "running");
+    EXPECT_EQ(Body(r)["user"], "sci");
+    runs.push_back(Body(r)["id"]);
+    const std::string run = "/api/v1/runs/" + runs.back();
+    r = Http("POST", run + "/params", sci,
+             DumpJson({{"params", {{{"key", "learner"}, {"value", learners[i]}}, {{"key", "seed"}, {"value", "7"}}}}}));
+    ASSERT_EQ(r.status, 200) << r.body;
+    Json metrics = Json::array();
+    for (int step = 0; step < 3; ++step) {
+      metrics.push_back({{"key", "auc"}, {"value", aucs[i] - 0.1 * (2 - step)}, {"step", step}});
+    }
+    metrics.push_back({{"key", "ks"}, {"value", aucs[i] / 2}});
+    ASSERT_EQ(Http("POST", run + "/metrics", sci, DumpJson({{"metrics", metrics}})).status, 200);
+    ASSERT_EQ(Http("POST", run + "/inputs", sci,
+                   R"({"inputs":[{"dataset":"credit/german_credit","version":0,"digest":"abc","context":"training"}]})")
+                  .status, 200);
+    if (i != 2) {
+      r = Http("PATCH", run, sci, R"({"status":"finished"})");
+      ASSERT_EQ(r.status, 200) << r.body;
+      EXPECT_FALSE(Body(r)["end_time"].is_null());
+    }
+  }
+  const std::string run0 = "/api/v1/runs/" + runs[0];
+  // Params are immutable; tags are not.
+  r = Http("POST", run0 + "/params", sci, R"({"params":[{"key":"learner","value":"xgboost"}]})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_THAT(r.body, HasSubstr("params are immutable"));
+  EXPECT_EQ(Http("POST", run0 + "/tags", sci, R"({"tags":[{"key":"fold","value":"5"}]})").status, 200);
+  Json got = Body(Http("GET", run0, vic));
+  EXPECT_EQ(got["params"]["learner"], "logistic");
+  EXPECT_EQ(got["tags"]["fold"], "5");
+  EXPECT_DOUBLE_EQ(got["metrics"]["auc"]["value"].get<double>(), 0.74);
+  EXPECT_EQ(got["metrics"]["auc"]["step"], 2);
+  EXPECT_EQ(got["inputs"][0]["dataset"], "credit/german_credit");
+  Json history = Body(Http("GET", run0 + "/metrics/auc/history", vic));
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0]["step"], 0);
+
+  // Search: filter, order, paging; a bad filter is a 400 naming the position.
+  r = Http("POST", "/api/v1/runs/search", vic,
+           DumpJson({{"experiment_ids", {exp_id}},
+                     {"filter", "metrics.auc > 0.7 and attributes.status = 'FINISHED'"},
+                     {"order_by", {"metrics.auc DESC"}}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json found = Body(r)["runs"];
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0]["name"], "run1");
+  EXPECT_EQ(found[1]["name"], "run0");
+  r = Http("POST", "/api/v1/runs/search", vic,
+           DumpJson({{"experiment_names", {"credit/scorecard"}}, {"max_results", 2}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["runs"].size(), 2u);
+  const std::string token = Body(r)["next_page_token"];
+  r = Http("POST", "/api/v1/runs/search", vic,
+           DumpJson({{"experiment_names", {"credit/scorecard"}}, {"max_results", 2}, {"page_token", token}}));
+  EXPECT_EQ(Body(r)["runs"].size(), 1u);
+  EXPECT_TRUE(Body(r)["next_page_token"].is_null());
+  r = Http("POST", "/api/v1/runs/search", vic,
+           DumpJson({{"experiment_ids", {exp_id}}, {"filter", "metrics.auc >> 0.7"}}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Body(r)["code"], "INVALID_ARGUMENT");
+  EXPECT_THAT(Body(r)["error"].get<std::string>(), HasSubstr("at position 13"));
+
+  // Compare side by side.
+  r = Http("POST", "/api/v1/runs/compare", vic, DumpJson({{"run_ids", {runs[0], runs[1]}}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json cmp = Body(r);
+  EXPECT_EQ(cmp["params"]["learner"], Json({"logistic", "xgboost"}));
+  EXPECT_EQ(cmp["params"]["seed"], Json({"7", "7"}));
+  EXPECT_DOUBLE_EQ(cmp["metrics"]["auc"][1].get<double>(), 0.81);
+
+  // Artifacts: upload, list with size and SHA-256, download; traversal rejected.
+  const std::string model = "{\"trees\":[1,2,3]}\n";
+  r = Http("PUT", run0 + "/artifacts?path=model/model.json", sci, model);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Body(r)["size_bytes"], static_cast<int64_t>(model.size()));
+  const std::string sha = Body(r)["sha256"];
+  EXPECT_EQ(sha.size(), 64u);
+  Json listed = Body(Http("GET", run0 + "/artifacts", vic));
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["path"], "model/model.json");
+  EXPECT_EQ(listed[0]["sha256"], sha);
+  r = Http("GET", run0 + "/artifacts?path=model/model.json", vic);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, model);
+  EXPECT_EQ(r.Header("X-Lepton-Sha256"), sha);
+  EXPECT_TRUE(PathExists(StrCat(home_, "/artifacts/", exp_id, "/", runs[0], "/model/model.json")));
+  EXPECT_EQ(Http("PUT", run0 + "/artifacts?path=..%2F..%2Fescape", sci, "x").status, 400);
+  EXPECT_EQ(Http("GET", run0 + "/artifacts?path=nope.bin", vic).status, 404);
+
+  // A viewer reads but may not write; outside the scope the experiment does not exist.
+  r = Http("POST", run0 + "/metrics", vic, R"({"metrics":[{"key":"auc","value":1}]})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_THAT(Body(r)["error"].get<std::string>(), HasSubstr("may not train on 'credit/scorecard'"));
+  EXPECT_EQ(Http("PUT", run0 + "/artifacts?path=x", vic, "x").status, 403);
+  EXPECT_EQ(Http("GET", run0, out).status, 404);
+  EXPECT_EQ(Http("GET", "/api/v1/experiments/" + exp_id, out).status, 404);
+  EXPECT_EQ(Body(Http("GET", "/api/v1/experiments", out)).size(), 0u);
+
+  // The CLI: list with filter and order, compare, show.
+  CliResult c = Cli({"runs", "list", "--experiment", "credit/scorecard", "--filter",
+                     "params.learner = 'xgboost'", "--order-by", "metrics.auc DESC",
+                     "--server", server_->url(), "--token", vic});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_LT(c.out.find("run1"), c.out.find("run2"));
+  EXPECT_EQ(c.out.find("run0"), std::string::npos);
+  EXPECT_THAT(c.out, HasSubstr("auc"));
+  c = Cli({"runs", "compare", runs[0], runs[1], "--server", server_->url(), "--token", vic});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_THAT(c.out, HasSubstr("params.learner"));
+  EXPECT_THAT(c.out, HasSubstr("xgboost"));
+  c = Cli({"runs", "show", runs[0], "--server", server_->url(), "--token", vic});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_THAT(c.out, HasSubstr("model/model.json"));
+  c = Cli({"experiments", "list", "--server", server_->url(), "--token", vic});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_THAT(c.out, HasSubstr("credit/scorecard"));
+  c = Cli({"runs", "list", "--experiment", "credit/scorecard", "--filter", "metrics.auc ~ 1",
+           "--server", server_->url(), "--token", vic});
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_THAT(c.err, HasSubstr("position 12"));
+  for (const char* cmd : {"experiments", "runs"}) {
+    CliResult h = RunLepton({cmd, "--help"});
+    EXPECT_EQ(h.exit_code, 0) << cmd;
+    EXPECT_THAT(h.out, HasSubstr(StrCat("usage: lepton ", cmd)));
+  }
+
+  // Soft delete freezes the runs; restore thaws them.
+  c = Cli({"experiments", "delete", "credit/scorecard", "--server", server_->url(), "--token", sci});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(Http("POST", run0 + "/tags", sci, R"({"tags":[{"key":"k","value":"v"}]})").status, 409);
+  EXPECT_EQ(Body(Http("GET", "/api/v1/experiments", vic)).size(), 0u);
+  EXPECT_EQ(Body(Http("GET", "/api/v1/experiments/" + exp_id, vic))["lifecycle"], "deleted");
+  EXPECT_EQ(Http("POST", "/api/v1/experiments/" + exp_id + "/restore", sci, "{}").status, 200);
+  EXPECT_EQ(Http("POST", run0 + "/tags", sci, R"({"tags":[{"key":"k","value":"v"}]})").status, 200);
+
+  // Every mutation is in the audit log, denied ones included.
+  Json audit = Body(Http("GET", "/api/v1/audit?limit=1000", admin));
+  int logged = 0, denied = 0;
+  for (const Json& e : audit) {
+    if (e["action"] == "run.log_metrics" && e["outcome"] == "ok") ++logged;
+    if (e["action"] == "run.log_metrics" && e["outcome"] == "denied") ++denied;
+  }
+  EXPECT_EQ(logged, 3);
+  EXPECT_EQ(denied, 1);
+}
+
 }  // namespace
 }  // namespace lepton

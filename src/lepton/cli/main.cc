@@ -26,6 +26,8 @@ Commands:
   roles      the roles and what each may do
   audit      list the audit log, verify its hash chain
   lake       namespaces, datasets, ingest, versions, lineage, scans
+  experiments  list, create, show, delete, restore tracked experiments
+  runs       list (filter, order), show and compare runs
   version    print the version
 
 Run 'lepton COMMAND --help' for a command's flags.
@@ -67,5 +69,7 @@ int main(int argc, char** argv) {
   if (command == "roles") return RunRoles(args);
   if (command == "audit") return RunAudit(args);
   if (command == "lake") return RunLake(args);
+  if (command == "experiments") return RunExperiments(args);
+  if (command == "runs") return RunRuns(args);
   return Fail("unknown command '" + command + "' (see lepton --help)", 2);
 }

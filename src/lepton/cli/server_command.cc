@@ -15,6 +15,7 @@
 #include "lepton/api/http_server.h"
 #include "lepton/api/job_routes.h"
 #include "lepton/api/lake_routes.h"
+#include "lepton/api/tracking_routes.h"
 #include "lepton/jobs/job_runner.h"
 #include "lepton/lake/crypto/keys.h"
 #include "lepton/lake/lake.h"
@@ -28,6 +29,7 @@
 #include "lepton/cli/commands.h"
 #include "lepton/cli/store_url.h"
 #include "lepton/store/meta_store.h"
+#include "lepton/tracking/tracking_service.h"
 
 namespace lepton::cli {
 namespace {
@@ -119,6 +121,9 @@ int RunServer(const Argv& argv) {
   if (absl::Status s = job_runner.Start(); !s.ok()) return Fail(StrCat("starting jobs: ", s.message()));
   api::AddLakeRoutes(service.router(), lake, job_runner, config->home + "/tmp/uploads");
   api::AddJobRoutes(service.router(), job_runner);
+  // Run artifacts live under <home>/artifacts/<experiment_id>/<run_id>/.
+  tracking::TrackingService tracking_service(**store, clock, config->home + "/artifacts");
+  api::AddTrackingRoutes(service.router(), tracking_service);
   const auto colon = config->listen.rfind(':');
   api::HttpServerOptions http;
   http.host = config->listen.substr(0, colon);

@@ -113,6 +113,81 @@ CREATE INDEX jobs_state ON jobs(state);
 CREATE INDEX jobs_created ON jobs(created_at);
 )sql",
        ""},
+      {4, "tracking: experiments, runs, params, metrics, tags, dataset inputs, artifacts",
+       // Metric timestamps are epoch milliseconds (MLflow's API unit); other times RFC 3339.
+       // tracking_latest_metrics caches each key's latest value (highest step, then timestamp,
+       // then value) for GetRun and search; tracking_metrics keeps the whole history.
+       R"sql(
+CREATE TABLE tracking_experiments (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  lifecycle TEXT NOT NULL
+);
+CREATE TABLE tracking_runs (
+  id TEXT PRIMARY KEY,
+  experiment_id TEXT NOT NULL REFERENCES tracking_experiments(id),
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time TEXT NOT NULL,
+  end_time TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  parent_run_id TEXT NOT NULL
+);
+CREATE INDEX tracking_runs_experiment ON tracking_runs(experiment_id, start_time);
+CREATE TABLE tracking_params (
+  run_id TEXT NOT NULL REFERENCES tracking_runs(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE tracking_tags (
+  run_id TEXT NOT NULL REFERENCES tracking_runs(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE tracking_metrics (
+  run_id TEXT NOT NULL REFERENCES tracking_runs(id),
+  key TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  step BIGINT NOT NULL,
+  timestamp_ms BIGINT NOT NULL
+);
+CREATE INDEX tracking_metrics_history ON tracking_metrics(run_id, key, step);
+CREATE TABLE tracking_latest_metrics (
+  run_id TEXT NOT NULL REFERENCES tracking_runs(id),
+  key TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  step BIGINT NOT NULL,
+  timestamp_ms BIGINT NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE tracking_inputs (
+  run_id TEXT NOT NULL REFERENCES tracking_runs(id),
+  dataset TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  digest TEXT NOT NULL,
+  context TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, dataset, version, context)
+);
+CREATE TABLE tracking_artifacts (
+  run_id TEXT NOT NULL REFERENCES tracking_runs(id),
+  path TEXT NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, path)
+);
+)sql",
+       ""},
   };
   return *migrations;
 }

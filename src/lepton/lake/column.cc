@@ -135,6 +135,24 @@ void Column::AppendNull() {
 void Column::AppendRange(const Column& other, int64_t offset, int64_t length) {
   LEPTON_CHECK(other.type_ == type_);
   LEPTON_CHECK(offset >= 0 && length >= 0 && offset + length <= other.size_);
+  if (other.validity_.empty() && validity_.empty()) {
+    if (type_ == DataType::kString) {
+      const int64_t b = other.offsets_[static_cast<size_t>(offset)];
+      const int64_t e = other.offsets_[static_cast<size_t>(offset + length)];
+      const int64_t shift = static_cast<int64_t>(data_.size()) - b;
+      data_.insert(data_.end(), other.data_.begin() + b, other.data_.begin() + e);
+      offsets_.reserve(offsets_.size() + static_cast<size_t>(length));
+      for (int64_t j = offset + 1; j <= offset + length; ++j) {
+        offsets_.push_back(other.offsets_[static_cast<size_t>(j)] + shift);
+      }
+    } else {
+      const auto w = static_cast<size_t>(FixedWidth(type_));
+      const auto* from = other.data_.data() + static_cast<size_t>(offset) * w;
+      data_.insert(data_.end(), from, from + static_cast<size_t>(length) * w);
+    }
+    size_ += length;
+    return;
+  }
   for (int64_t i = 0; i < length; ++i) {
     const int64_t j = offset + i;
     if (!other.IsValid(j)) {
@@ -152,6 +170,45 @@ void Column::AppendRange(const Column& other, int64_t offset, int64_t length) {
     }
     ++size_;
   }
+}
+
+namespace {
+
+// data[at + i] = from[rows[i]] for fixed-width T.
+template <typename T>
+void Gather(const uint8_t* from, std::span<const uint32_t> rows, uint8_t* to) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::memcpy(to + i * sizeof(T), from + static_cast<size_t>(rows[i]) * sizeof(T), sizeof(T));
+  }
+}
+
+}  // namespace
+
+void Column::AppendTake(const Column& other, std::span<const uint32_t> rows) {
+  LEPTON_CHECK(other.type_ == type_);
+  if (!other.validity_.empty() || !validity_.empty()) {
+    for (uint32_t r : rows) AppendRange(other, r, 1);
+    return;
+  }
+  const auto n = static_cast<int64_t>(rows.size());
+  if (type_ == DataType::kString) {
+    offsets_.reserve(offsets_.size() + rows.size());
+    for (uint32_t r : rows) {
+      const std::string_view s = other.StringAt(r);
+      data_.insert(data_.end(), s.begin(), s.end());
+      offsets_.push_back(static_cast<int64_t>(data_.size()));
+    }
+  } else {
+    const size_t at = data_.size();
+    const int w = FixedWidth(type_);
+    data_.resize(at + rows.size() * static_cast<size_t>(w));
+    switch (w) {
+      case 1: Gather<uint8_t>(other.data_.data(), rows, data_.data() + at); break;
+      case 4: Gather<uint32_t>(other.data_.data(), rows, data_.data() + at); break;
+      default: Gather<uint64_t>(other.data_.data(), rows, data_.data() + at); break;
+    }
+  }
+  size_ += n;
 }
 
 void Column::Reserve(int64_t values, int64_t string_bytes) {

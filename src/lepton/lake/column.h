@@ -126,8 +126,12 @@ class Column {
     offsets_.push_back(static_cast<int64_t>(data_.size()));
     ++size_;
   }
-  // Appends values [offset, offset + length) of `other` (same type).
+  // Appends values [offset, offset + length) of `other` (same type). Block copies when neither
+  // column has nulls.
   void AppendRange(const Column& other, int64_t offset, int64_t length);
+  // Appends other[rows[0]], other[rows[1]], … (same type; every index < other.size()). The
+  // gather behind dictionary decoding and filtered scans.
+  void AppendTake(const Column& other, std::span<const uint32_t> rows);
   void Reserve(int64_t values, int64_t string_bytes = 0);
   // Drops all values, keeping the type.
   void Clear();

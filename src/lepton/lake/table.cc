@@ -613,19 +613,40 @@ absl::StatusOr<ScanStats> Scan(const std::string& dir, const delta::Snapshot& sn
         }
         cols[static_cast<size_t>(c)] = Conform(from, schema.field(static_cast<size_t>(c)).type, rows);
       }
-      for (int64_t r = 0; r < rows && !limit_reached(); ++r) {
-        bool match = true;
-        for (const BoundPredicate& p : predicates) {
-          if (!RowMatches(p, *cols[static_cast<size_t>(p.column)], r)) {
-            match = false;
-            break;
+      // The matching rows as a selection vector, then one gather per column (per-row appends
+      // were most of a scan's time).
+      const bool all = predicates.empty();
+      std::vector<uint32_t> selected;
+      if (!all) {
+        selected.reserve(static_cast<size_t>(rows));
+        for (int64_t r = 0; r < rows; ++r) {
+          bool match = true;
+          for (const BoundPredicate& p : predicates) {
+            if (!RowMatches(p, *cols[static_cast<size_t>(p.column)], r)) {
+              match = false;
+              break;
+            }
+          }
+          if (match) selected.push_back(static_cast<uint32_t>(r));
+        }
+      }
+      const int64_t matched = all ? rows : static_cast<int64_t>(selected.size());
+      int64_t next = 0;
+      while (next < matched && !limit_reached()) {
+        int64_t take = std::min(matched - next, options.batch_rows - pending.num_rows());
+        if (options.limit >= 0) take = std::min(take, options.limit - stats.rows_emitted);
+        for (size_t k = 0; k < projection.size(); ++k) {
+          const Column& from = *cols[static_cast<size_t>(projection[k])];
+          if (all) {
+            pending.mutable_column(k).AppendRange(from, next, take);
+          } else {
+            pending.mutable_column(k).AppendTake(
+                from, std::span<const uint32_t>(selected).subspan(static_cast<size_t>(next),
+                                                                  static_cast<size_t>(take)));
           }
         }
-        if (!match) continue;
-        for (size_t k = 0; k < projection.size(); ++k) {
-          pending.mutable_column(k).AppendRange(*cols[static_cast<size_t>(projection[k])], r, 1);
-        }
-        ++stats.rows_emitted;
+        stats.rows_emitted += take;
+        next += take;
         if (pending.num_rows() >= options.batch_rows) LEPTON_RETURN_IF_ERROR(flush());
       }
     }

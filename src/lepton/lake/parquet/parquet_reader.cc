@@ -177,8 +177,8 @@ absl::Status DecodeValues(const Ctx& ctx, int32_t encoding, std::string_view dat
         if (k >= static_cast<uint64_t>(dict->size())) {
           return Corrupt(ctx.path, StrCat(col, "dictionary index out of range"));
         }
-        out->AppendRange(*dict, k, 1);
       }
+      out->AppendTake(*dict, idx);
       return absl::OkStatus();
     }
     case kRle: {

@@ -676,9 +676,12 @@ absl::StatusOr<VacuumResult> Vacuum(const std::string& dir, absl::Duration reten
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
+    // Data files, and the temporary files of data files whose writer died before renaming
+    // them ("part-….parquet.tmp-<pid>-<n>"); nothing else in the folder is ours to delete.
+    const bool data_file = name.ends_with(".parquet") || crypto::IsEncryptedDataFile(name);
+    const bool write_leftover = name.starts_with("part-") && name.find(".tmp-") != std::string::npos;
     if (!entry.is_regular_file() || name.starts_with("_") || name.starts_with(".") ||
-        !(name.ends_with(".parquet") || crypto::IsEncryptedDataFile(name)) ||
-        keep.contains(name)) {
+        !(data_file || write_leftover) || keep.contains(name)) {
       continue;
     }
     struct stat st;

@@ -261,6 +261,20 @@ TEST_F(TableTest, WriterKilledAtAnyPointLeavesTheTableAtACommittedVersion) {
   }
   EXPECT_GE(last_version, 10) << "too few commits to have crossed a checkpoint";
   EXPECT_GE(kills_mid_history, 8);
+  // Vacuum clears what the killed writers left behind — unreferenced data files and temporary
+  // files — and the table still reads whole.
+  LEPTON_ASSERT_OK_AND_ASSIGN(VacuumResult vacuum,
+                              Vacuum(dir_, absl::ZeroDuration(), Clock::System(), false));
+  EXPECT_FALSE(vacuum.deleted.empty()) << "16+ kills mid-write left nothing behind?";
+  const delta::Snapshot snap = Snap();
+  std::set<std::string> live;
+  for (const delta::AddFile& f : snap.files) live.insert(f.path);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("_")) continue;
+    EXPECT_TRUE(live.contains(name)) << name << " survived vacuum";
+  }
+  EXPECT_EQ(Rows(ScanAll(snap, {})), snap.num_records);
 }
 
 }  // namespace

@@ -50,6 +50,8 @@ absl::Status CsvReader::Init(std::istream* in, CsvReadOptions options) {
   options_ = std::move(options);
   for (const std::string& token : options_.null_tokens) {
     max_null_token_size_ = std::max(max_null_token_size_, token.size());
+    if (token.empty()) empty_is_null_ = true;
+    else null_first_byte_[static_cast<unsigned char>(token[0])] = true;
   }
   if (options_.batch_rows < 1) options_.batch_rows = 1;
 
@@ -141,7 +143,11 @@ absl::Status CsvReader::Init(std::istream* in, CsvReadOptions options) {
 bool CsvReader::IsNull(const CsvRecord& record, size_t i) const {
   if (record.quoted(i)) return false;
   const std::string_view v = record.field(i);
-  if (v.size() > max_null_token_size_) return false;  // most values: no compare at all
+  // Most values: no compare at all (too long, or a first byte no token starts with).
+  if (v.empty()) return empty_is_null_;
+  if (v.size() > max_null_token_size_ || !null_first_byte_[static_cast<unsigned char>(v[0])]) {
+    return false;
+  }
   for (const std::string& token : options_.null_tokens) {
     if (v == token) return true;
   }

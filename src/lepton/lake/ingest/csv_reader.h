@@ -31,6 +31,7 @@
 //
 // Thread-compatible: a reader is used by one thread at a time.
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <fstream>
@@ -144,6 +145,8 @@ class CsvReader {
   CsvRecord scratch_;
   std::vector<Staged> staged_;
   size_t max_null_token_size_ = 0;     // longest of `null_tokens`
+  bool empty_is_null_ = false;         // "" is one of `null_tokens`
+  std::array<bool, 256> null_first_byte_{};  // first bytes of the non-empty `null_tokens`
   std::vector<int64_t> string_bytes_;  // per column: string bytes to reserve in a batch
   std::vector<BadRow> quarantined_;
   int64_t rows_read_ = 0;

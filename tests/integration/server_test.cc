@@ -254,6 +254,75 @@ TEST_P(ServerTest, OpenApiDocumentValidates) {
   EXPECT_TRUE(doc["paths"].contains("/api/v1/users/{name}/grants/{grant_id}"));
 }
 
+// Training end to end on the real binary: ingest German credit, `lepton train -f` the example
+// config (submits a training job, follows its progress, prints the run), the run is in tracking
+// with metrics and artifacts, a bad config is a 400 naming its JSON path, a viewer gets 403, a
+// finished job can be retried as a new job.
+TEST_P(ServerTest, TrainingJobTrainsTheExampleAndTracksTheRun) {
+  Start();
+  const std::string admin = AdminToken();
+  const std::string examples = std::string(LEPTON_SOURCE_DIR) + "/examples/credit-scoring/";
+  CliResult r = Cli({"lake", "ingest", examples + "german_credit.csv", "--dataset", "credit/german_credit",
+                     "--server", server_->url(), "--token", admin});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"train", "-f", examples + "model_config.json", "--server", server_->url(), "--token", admin});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("in experiment credit/scorecard"));
+  EXPECT_THAT(r.out, HasSubstr("auc"));
+  const std::string run_id = r.out.substr(4, r.out.find(' ', 4) - 4);
+
+  // Over REST: the job and its run.
+  Json jobs = Body(Http("GET", "/api/v1/jobs?kind=train", admin));
+  ASSERT_EQ(jobs.size(), 1u);
+  const std::string job_id = jobs[0]["id"];
+  Json job = Body(Http("GET", "/api/v1/training-jobs/" + job_id, admin));
+  EXPECT_EQ(job["state"], "succeeded");
+  EXPECT_EQ(job["run_id"], run_id);
+  EXPECT_EQ(job["result"]["run_id"], run_id);
+  EXPECT_GT(job["result"]["metrics"]["auc"].get<double>(), 0.7);
+  EXPECT_FALSE(job["logs"].empty());
+  Json run = Body(Http("GET", "/api/v1/runs/" + run_id, admin));
+  EXPECT_EQ(run["status"], "finished");
+  EXPECT_EQ(run["job_id"], job_id);
+  EXPECT_TRUE(run["metrics"].contains("test_auc"));
+  EXPECT_TRUE(run["metrics"].contains("cv_auc"));
+  EXPECT_EQ(run["params"]["config.learner.flavor"], "logistic");
+  ASSERT_EQ(run["inputs"].size(), 1u);
+  EXPECT_EQ(run["inputs"][0]["dataset"], "credit/german_credit");
+  EXPECT_EQ(run["inputs"][0]["version"], 0);
+  const std::string artifacts = Http("GET", "/api/v1/runs/" + run_id + "/artifacts", admin).body;
+  for (const char* a : {"roc_curve.json", "pr_curve.json", "scorecard.json", "iv_report.json",
+                        "feature_importance.json", "confusion_matrix.json", "model/manifest.json",
+                        "model/pipeline.json", "model/model.json"}) {
+    EXPECT_THAT(artifacts, HasSubstr(a));
+  }
+  EXPECT_TRUE(std::filesystem::exists(job["result"]["model_dir"].get<std::string>() + "/manifest.json"));
+
+  // A bad config: 400 with the JSON path, nothing queued.
+  auto config = ParseJson(*ReadFile(examples + "model_config.json"));
+  ASSERT_OK(config);
+  Json bad = *config;
+  bad["split"]["test_fraction"] = 1.5;
+  api::HttpResponse b = Http("POST", "/api/v1/training-jobs", admin, DumpJson(bad));
+  EXPECT_EQ(b.status, 400);
+  EXPECT_THAT(b.body, HasSubstr("split.test_fraction: expected a number in (0, 1), got 1.5"));
+  // A viewer of credit/* may read but not train.
+  ASSERT_EQ(Http("POST", "/api/v1/users", admin, R"({"name":"vic","role":"viewer","scope":"credit/*"})").status, 201);
+  const std::string vic = Body(Http("POST", "/api/v1/users/vic/tokens", admin, "{}"))["token"];
+  EXPECT_EQ(Http("POST", "/api/v1/training-jobs", vic, DumpJson(*config)).status, 403);
+  EXPECT_EQ(Http("POST", "/api/v1/training-jobs/" + job_id + "/retry", vic, "{}").status, 403);
+  EXPECT_EQ(Http("GET", "/api/v1/training-jobs/" + job_id, vic).status, 200);
+  EXPECT_EQ(Http("GET", "/api/v1/training-jobs/nope", admin).status, 404);
+  // Retry: a new job with the same config; cancelling a finished job is 409.
+  api::HttpResponse retry = Http("POST", "/api/v1/training-jobs/" + job_id + "/retry", admin, "{}");
+  ASSERT_EQ(retry.status, 202) << retry.body;
+  EXPECT_NE(Body(retry)["id"], job_id);
+  EXPECT_EQ(Http("POST", "/api/v1/training-jobs/" + job_id + "/cancel", admin, "{}").status, 409);
+  r = Cli({"train", "status", job_id, "--server", server_->url(), "--token", admin});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("succeeded"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, ServerTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
@@ -274,7 +343,7 @@ TEST(CliTest, BadUsageIsOneLineAndExitCode2) {
 
 TEST(CliTest, EveryCommandHasHelp) {
   for (const char* cmd : {"server", "login", "logout", "whoami", "user", "token", "grant", "roles", "audit",
-                          "lake"}) {
+                          "lake", "train"}) {
     CliResult r = RunLepton({cmd, "--help"});
     EXPECT_EQ(r.exit_code, 0) << cmd << r.err;
     EXPECT_THAT(r.out, HasSubstr("usage: lepton " + std::string(cmd))) << cmd;

@@ -15,6 +15,7 @@
 #include "lepton/base/strings.h"
 #include "lepton/cli/args.h"
 #include "lepton/cli/commands.h"
+#include "lepton/cli/progress.h"
 #include "lepton/cli/rest_client.h"
 #include "lepton/cli/store_url.h"
 #include "lepton/lake/crypto/keys.h"
@@ -60,38 +61,13 @@ std::string DatasetPath(const std::string& full) {
                 api::UrlEncode(slash == std::string::npos ? "" : full.substr(slash + 1)));
 }
 
-std::string HumanBytes(int64_t b) {
-  char buf[32];
-  if (b >= (1 << 30)) std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(b) / (1 << 30));
-  else if (b >= (1 << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(b) / (1 << 20));
-  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(b) / 1024);
-  else std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(b));
-  return buf;
+// The ingest bar's text after the percentage.
+std::string IngestDetail(const lake::Progress& p) {
+  return StrCat(HumanBytes(p.bytes_done), " / ", HumanBytes(p.bytes_total), "  ", p.rows, " rows");
 }
-
-// A one-line progress bar on stderr, redrawn in place when stderr is a terminal.
-class ProgressBar {
- public:
-  explicit ProgressBar(std::string label) : label_(std::move(label)), tty_(::isatty(2)) {}
-  void Update(const lake::Progress& p) {
-    if (!tty_) return;
-    const double frac = p.bytes_total > 0 ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 0;
-    const int filled = static_cast<int>(frac * 30);
-    std::fprintf(stderr, "\r%s [%s%s] %3d%% %s / %s  %lld rows", label_.c_str(),
-                 std::string(static_cast<size_t>(filled), '#').c_str(),
-                 std::string(static_cast<size_t>(30 - filled), '.').c_str(),
-                 static_cast<int>(frac * 100), HumanBytes(p.bytes_done).c_str(),
-                 HumanBytes(p.bytes_total).c_str(), static_cast<long long>(p.rows));
-    std::fflush(stderr);
-  }
-  void Done() {
-    if (tty_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  std::string label_;
-  bool tty_;
-};
+double IngestFraction(const lake::Progress& p) {
+  return p.bytes_total > 0 ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 0;
+}
 
 void PrintDatasets(const Json& list) {
   std::vector<std::vector<std::string>> rows;
@@ -182,7 +158,7 @@ int LocalIngest(const Args& a, const std::string& file, const std::string& datas
   if (auto d = a.Flag("delimiter")) r.csv.delimiter = (*d)[0];
   if (a.Has("no-header")) r.csv.has_header = false;
   ProgressBar bar("ingest");
-  r.progress = [&bar](const lake::Progress& p) { bar.Update(p); };
+  r.progress = [&bar](const lake::Progress& p) { bar.Update(IngestFraction(p), IngestDetail(p)); };
   auto res = lake.Ingest(r);
   bar.Done();
   if (!res.ok()) return Report(res.status());
@@ -227,24 +203,20 @@ int Ingest(const Args& a) {
   if (!job.ok()) return Report(job.status());
   const std::string job_path = "/api/v1/jobs/" + api::UrlEncode((*job)["id"].get<std::string>());
   ProgressBar bar("ingest");
-  while (true) {
-    auto j = Call(a, "GET", job_path);
-    if (!j.ok()) return Report(j.status());
-    const std::string state = (*j)["state"];
-    const Json& p = (*j)["progress"];
-    bar.Update({p.value("bytes_done", int64_t{0}), p.value("bytes_total", int64_t{0}), p.value("rows", int64_t{0})});
-    if (state == "succeeded") {
-      bar.Done();
-      if (WantsJson(a)) PrintJson((*j)["result"]);
-      else PrintIngest((*j)["result"]);
-      return 0;
-    }
-    if (state == "failed" || state == "cancelled") {
-      bar.Done();
-      return Fail((*j)["error"].is_string() ? (*j)["error"].get<std::string>() : state);
-    }
-    usleep(200 * 1000);
+  auto done = PollJob(a, job_path, [&bar](const Json& j) {
+    const Json& p = j["progress"];
+    const lake::Progress progress{p.value("bytes_done", int64_t{0}), p.value("bytes_total", int64_t{0}),
+                                  p.value("rows", int64_t{0})};
+    bar.Update(IngestFraction(progress), IngestDetail(progress));
+  });
+  bar.Done();
+  if (!done.ok()) return Report(done.status());
+  if ((*done)["state"] != "succeeded") {
+    return Fail((*done)["error"].is_string() ? (*done)["error"].get<std::string>() : (*done)["state"].get<std::string>());
   }
+  if (WantsJson(a)) PrintJson((*done)["result"]);
+  else PrintIngest((*done)["result"]);
+  return 0;
 }
 
 int Scan(const Args& a, const std::vector<std::string>& wheres) {

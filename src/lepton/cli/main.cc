@@ -28,6 +28,7 @@ Commands:
   lake       namespaces, datasets, ingest, versions, lineage, scans
   experiments  list, create, show, delete, restore tracked experiments
   runs       list (filter, order), show and compare runs
+  train      train a model from a model_config.json (progress, status, cancel, retry)
   version    print the version
 
 Run 'lepton COMMAND --help' for a command's flags.
@@ -71,5 +72,6 @@ int main(int argc, char** argv) {
   if (command == "lake") return RunLake(args);
   if (command == "experiments") return RunExperiments(args);
   if (command == "runs") return RunRuns(args);
+  if (command == "train") return RunTrain(args);
   return Fail("unknown command '" + command + "' (see lepton --help)", 2);
 }

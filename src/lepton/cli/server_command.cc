@@ -16,6 +16,7 @@
 #include "lepton/api/job_routes.h"
 #include "lepton/api/lake_routes.h"
 #include "lepton/api/tracking_routes.h"
+#include "lepton/api/training_routes.h"
 #include "lepton/jobs/job_runner.h"
 #include "lepton/lake/crypto/keys.h"
 #include "lepton/lake/lake.h"
@@ -117,13 +118,15 @@ int RunServer(const Argv& argv) {
     master = std::make_shared<const lake::crypto::MasterKey>(std::move(**master_key));
   }
   lake::Lake lake(config->home + "/lake", **store, clock, master);
+  // Run artifacts live under <home>/artifacts/<experiment_id>/<run_id>/.
+  tracking::TrackingService tracking_service(**store, clock, config->home + "/artifacts");
+  // Declared after the lake and tracking: jobs still running at shutdown (training) use both.
   jobs::JobRunner job_runner(**store, clock, /*workers=*/2);
   if (absl::Status s = job_runner.Start(); !s.ok()) return Fail(StrCat("starting jobs: ", s.message()));
   api::AddLakeRoutes(service.router(), lake, job_runner, config->home + "/tmp/uploads");
   api::AddJobRoutes(service.router(), job_runner);
-  // Run artifacts live under <home>/artifacts/<experiment_id>/<run_id>/.
-  tracking::TrackingService tracking_service(**store, clock, config->home + "/artifacts");
   api::AddTrackingRoutes(service.router(), tracking_service);
+  api::AddTrainingRoutes(service.router(), job_runner, lake, tracking_service);
   const auto colon = config->listen.rfind(':');
   api::HttpServerOptions http;
   http.host = config->listen.substr(0, colon);

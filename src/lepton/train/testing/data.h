@@ -1,0 +1,34 @@
+#pragma once
+// Test-only helpers of the train tests: the real data sets as record batches and small configs.
+
+#include <fstream>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "lepton/base/status.h"
+#include "lepton/lake/column.h"
+#include "lepton/lake/ingest/csv_reader.h"
+
+namespace lepton::train::testing {
+
+// `/work/shared/data/<relative>` (the data sets' folder beside the project).
+inline std::string SharedData(const std::string& relative) {
+  return std::string(LEPTON_SHARED_DATA) + "/" + relative;
+}
+
+// Reads a whole CSV file into one batch with the lake's type inference.
+inline absl::StatusOr<lake::RecordBatch> ReadCsv(const std::string& path) {
+  lake::ingest::CsvReadOptions options;
+  LEPTON_ASSIGN_OR_RETURN(auto reader, lake::ingest::CsvReader::Open(path, options));
+  lake::RecordBatch all(reader->schema());
+  while (true) {
+    LEPTON_ASSIGN_OR_RETURN(auto batch, reader->ReadNext());
+    if (!batch) break;
+    for (size_t c = 0; c < batch->num_columns(); ++c) {
+      all.mutable_column(c).AppendRange(batch->column(c), 0, batch->num_rows());
+    }
+  }
+  return all;
+}
+
+}  // namespace lepton::train::testing

@@ -34,6 +34,7 @@ EDGES = {
     "zlib.h": ["lake/parquet/"],
     "lz4.h": ["lake/parquet/"],
     "xgboost/": ["ml/xgboost/"],
+    "torch/": ["ml/torch/"], "ATen/": ["ml/torch/"], "c10/": ["ml/torch/"],
 }
 
 

@@ -5,7 +5,8 @@
 //
 // Saved layout (`Save(dir)`), every file checksummed in the manifest:
 //   pipeline.json     the fitted pipeline (features::Pipeline::ToJson)
-//   model.ubj | model.json   the learner's `Save` bytes (XGBoost UBJSON; linear learners JSON)
+//   model.ubj | model.json | model.mlp | model.pt   the learner's `Save` bytes (XGBoost UBJSON;
+//                     linear learners JSON; MLP and TorchScript through the libtorch plugin)
 //   metrics.json      {"test": report, "cv": cross-validation (when run), "slices": {...}}
 //   scorecard.json    points per bin (logistic + WOE with a scorecard only)
 //   manifest.json     {"format": "lepton.model/1", "flavor", "task", "target", "classes",

@@ -466,9 +466,8 @@ absl::StatusOr<ModelBuilder::Build::Fitted> ModelBuilder::Build::FitOn(
     fit.clear();
     for (int64_t p : carve->train) fit.push_back(rows[static_cast<size_t>(p)]);
     for (int64_t p : carve->test) valid.push_back(rows[static_cast<size_t>(p)]);
-    if (!learner_params.contains("early_stopping_rounds")) {
-      learner_params["early_stopping_rounds"] = config_.early_stopping->rounds;
-    }
+    const std::string param(EarlyStoppingParam(config_.learner.flavor));
+    if (!learner_params.contains(param)) learner_params[param] = config_.early_stopping->rounds;
   }
   const std::vector<double> y_fit = Labels(fit);
   const lake::RecordBatch fit_rows = TakeRows(x_, fit);

@@ -1,7 +1,9 @@
 #include "lepton/train/model_builder.h"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <random>
 #include <set>
@@ -15,12 +17,29 @@
 #include "lepton/store/testing/test_store.h"
 #include "lepton/train/learner_factory.h"
 #include "lepton/train/testing/data.h"
+#include "lepton/train/torch_plugin.h"
 
 namespace lepton::train {
 namespace {
 
 using ::lepton::testing::StatusIs;
 using ::testing::HasSubstr;
+
+// Test binaries are not in bin/, so they name the libtorch plugin of this build (unless the
+// environment already names one); see train/torch_plugin.h.
+void UseThisBuildsTorchPlugin() {
+  setenv(kTorchPluginEnv, LEPTON_TORCH_PLUGIN_PATH, /*overwrite=*/0);
+}
+
+// Whether a libtorch library is mapped into this process.
+bool TorchMapped() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("libtorch") != std::string::npos) return true;
+  }
+  return false;
+}
 
 std::string TempDir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /
@@ -314,8 +333,9 @@ TEST(ModelBuilderTest, DataErrorsNameTheConfigPath) {
   j["scorecard"] = Json::object();
   EXPECT_THAT(error(j), HasSubstr("scorecard: every feature must be WOE-encoded"));
   j = SyntheticConfig();
-  j["learner"]["flavor"] = "mlp";
-  EXPECT_THAT(error(j), HasSubstr("flavor mlp: not available in this build"));
+  UseThisBuildsTorchPlugin();
+  j["learner"] = {{"flavor", "mlp"}, {"params", {{"hiden_layers", {8}}}}};
+  EXPECT_THAT(error(j), HasSubstr("mlp.hiden_layers"));  // checked by the plugin's MLP
   ModelBuilder missing("/nonexistent/model_config.json");
   EXPECT_FALSE(missing.status().ok());
   EXPECT_FALSE(missing.build_and_train(data).ok());
@@ -367,6 +387,60 @@ TEST(ModelBuilderTest, LinearRegression) {
   EXPECT_EQ(p.scores.size(), 5u);
 }
 
+// A task no linear model can learn: the label is the sign of x * y (XOR of the signs).
+lake::RecordBatch Xor(int64_t rows, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  lake::RecordBatch b(lake::Schema({{"x", lake::DataType::kDouble, true},
+                                    {"y", lake::DataType::kDouble, true},
+                                    {"label", lake::DataType::kString, true}}));
+  for (int64_t i = 0; i < rows; ++i) {
+    const double x = normal(rng);
+    const double y = normal(rng);
+    b.mutable_column(0).AppendDouble(x);
+    b.mutable_column(1).AppendDouble(y);
+    b.mutable_column(2).AppendString(x * y > 0 ? "same" : "different");
+  }
+  return b;
+}
+
+TEST(ModelBuilderTest, MlpLearnsANonlinearTaskThroughThePluginAndReloadsBitIdentically) {
+  UseThisBuildsTorchPlugin();
+  const lake::RecordBatch data = Xor(1200, 5);
+  Json j = {{"dataset", {{"name", "test/xor"}}},
+            {"target", {{"column", "label"}, {"positive_class", "same"}}},
+            {"learner", {{"flavor", "logistic"}}},
+            {"split", {{"method", "stratified"}, {"test_fraction", 0.25}, {"seed", 3}}}};
+  // The control: a linear model cannot separate the quadrants.
+  ModelBuilder linear(Config(j), {});
+  LEPTON_ASSERT_OK_AND_ASSIGN(Model linear_model, linear.build_and_train(data));
+  EXPECT_LT(linear_model.metrics()["summary"]["auc"].get<double>(), 0.65);
+
+  j["learner"] = {{"flavor", "mlp"},
+                  {"params",
+                   {{"hidden_layers", {16, 16}}, {"epochs", 60}, {"learning_rate", 0.01},
+                    {"batch_size", 32}}}};
+  ModelBuilder builder(Config(j), {});
+  LEPTON_ASSERT_OK_AND_ASSIGN(Model model, builder.build_and_train(data));
+  EXPECT_EQ(model.flavor(), "mlp");
+  EXPECT_GT(model.metrics()["summary"]["auc"].get<double>(), 0.95) << model.metrics()["summary"];
+  EXPECT_TRUE(TorchPluginLoaded());
+  EXPECT_TRUE(TorchMapped());
+
+  const std::string dir = TempDir("lepton-model-mlp");
+  ASSERT_OK(model.Save(dir));
+  EXPECT_TRUE(PathExists(dir + "/model.mlp"));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Model loaded, Model::Load(dir));
+  EXPECT_EQ(loaded.flavor(), "mlp");
+  LEPTON_ASSERT_OK_AND_ASSIGN(Predictions p, model.Predict(data));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Predictions q, loaded.Predict(data));
+  ASSERT_EQ(p.scores.size(), 1200u);
+  ASSERT_EQ(q.scores.size(), p.scores.size());
+  EXPECT_EQ(std::memcmp(q.scores.data(), p.scores.data(), p.scores.size() * sizeof(double)), 0);
+  EXPECT_EQ(q.labels, p.labels);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(TrackedTest, CancelStopsTheFitAndKillsTheRun) {
   Json j = ExampleConfig("model_config_xgboost.json");
   j.erase("search");
@@ -413,17 +487,25 @@ TEST_F(TrackedTest, BuildsFromTheLakeWithVersionInLineage) {
   EXPECT_THAT(no_lake.build_and_train(), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
-TEST(LearnerFactoryTest, KnowsEveryFlavorAndSaysTorchIsNotInThisBuild) {
-  for (const char* f : {"logistic", "linear", "xgboost"}) {
+TEST(LearnerFactoryTest, KnowsEveryFlavorAndTorchScriptIsImportedNotTrained) {
+  UseThisBuildsTorchPlugin();
+  for (const char* f : {"logistic", "linear", "xgboost", "mlp"}) {
     LEPTON_ASSERT_OK_AND_ASSIGN(auto l, MakeLearner(f, Json::object()));
     EXPECT_EQ(l->flavor(), f);
   }
   EXPECT_THAT(MakeLearner("torchscript", Json::object()),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not available in this build")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("torchscript models are imported, not trained")));
+  EXPECT_THAT(MakeLearner("svm", Json::object()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"mlp\", \"torchscript\"")));
   EXPECT_THAT(LoadLearner("svm", "x"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(MakeLearner("logistic", {{"penality", "l2"}}), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(ModelFileName("xgboost"), "model.ubj");
   EXPECT_EQ(ModelFileName("logistic"), "model.json");
+  EXPECT_EQ(ModelFileName("mlp"), "model.mlp");
+  EXPECT_EQ(ModelFileName("torchscript"), "model.pt");
+  EXPECT_TRUE(SupportsEarlyStopping("mlp"));
+  EXPECT_FALSE(SupportsEarlyStopping("logistic"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "lepton/base/strings.h"
 #include "lepton/features/pipeline.h"
 #include "lepton/tracking/tracking_service.h"
+#include "lepton/train/learner_factory.h"
 
 namespace lepton::train {
 namespace {
@@ -455,8 +456,9 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const Json& config) {
     EarlyStoppingSpec spec;
     spec.rounds = static_cast<int>(*rounds);
     if (fraction) spec.validation_fraction = *fraction;
-    if (c.learner.flavor != "xgboost") {
-      return Invalid(StrCat("early_stopping: learner \"", c.learner.flavor, "\" has no early stopping (xgboost has)"));
+    if (!SupportsEarlyStopping(c.learner.flavor)) {
+      return Invalid(StrCat("early_stopping: learner \"", c.learner.flavor,
+                            "\" has no early stopping (xgboost and mlp have)"));
     }
     c.early_stopping = spec;
   }

@@ -18,7 +18,7 @@
 //     "split": {"method": "stratified", "test_fraction": 0.3, "seed": 42},
 //                 // method: random | stratified | time (needs "time_column")
 //     "learner": {"flavor": "logistic", "params": {"C": 1.0}},
-//                 // flavor: logistic | linear | xgboost (mlp, torchscript: not in this build)
+//                 // flavor: logistic | linear | xgboost | mlp (torchscript: import only)
 //     "search": {…},                                  // optional: select/search.h's config; its
 //                                                     // space overrides learner.params keys
 //     "cv": {"folds": 5, "stratified": true, "seed": 42},   // optional; default 5 with a search

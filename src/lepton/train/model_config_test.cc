@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lepton/base/testing/status_matchers.h"
+#include "lepton/train/learner_factory.h"
 
 namespace lepton::train {
 namespace {
@@ -96,12 +97,18 @@ TEST(ModelConfigTest, ErrorsNameTheJsonPathAndWhatWasExpected) {
   }
 }
 
-TEST(ModelConfigTest, TorchFlavorsAreNamedButNotAvailable) {
-  // Validation accepts the flavor names; building says they are not in this build
-  // (learner_factory_test below).
+TEST(ModelConfigTest, TorchFlavorsValidateAndMlpTakesEarlyStopping) {
+  // Validation needs no plugin; building loads it (model_builder_test, torch_plugin_test).
   Json c = Minimal();
   c["learner"]["flavor"] = "mlp";
+  c["early_stopping"] = {{"rounds", 5}, {"validation_fraction", 0.2}};
   EXPECT_EQ(ErrorOf(c), "");
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelConfig parsed, ModelConfig::FromJson(c));
+  ASSERT_TRUE(parsed.early_stopping.has_value());
+  EXPECT_EQ(parsed.early_stopping->rounds, 5);
+  EXPECT_EQ(EarlyStoppingParam("mlp"), "patience");
+  EXPECT_EQ(EarlyStoppingParam("xgboost"), "early_stopping_rounds");
+  EXPECT_EQ(EarlyStoppingParam("logistic"), "");
 }
 
 TEST(ModelConfigTest, SearchMetricDefaultsToSelectionAndCvToFiveFolds) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The run command: installs what is missing, builds `lepton`, and starts the platform on its
 # embedded defaults (SQLite metadata and a local home folder), with the credit-scoring example
-# ingested into the lake as credit/german_credit. Extra arguments go to
+# ingested into the lake as credit/german_credit and, on the first start, a scorecard and an
+# XGBoost model trained on it (tracked runs in the experiments credit/scorecard, credit/xgboost). Extra arguments go to
 # `lepton server` (see `lepton server --help`); LEPTON_HOME and LEPTON_LISTEN are honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +16,29 @@ export LEPTON_HOME=${LEPTON_HOME:-$PWD/lepton-home}
 "$BUILD_DIR/bin/lepton" lake ingest examples/credit-scoring/german_credit.csv \
   --dataset credit/german_credit --home "$LEPTON_HOME" --if-empty \
   --description "Statlog German Credit (UCI, CC BY 4.0): 1000 applicants, label 'class'"
-exec "$BUILD_DIR/bin/lepton" server "$@"
+# The server runs in the background of this script while the credit-scoring models are trained
+# on it once (a WOE + logistic scorecard and XGBoost, examples/credit-scoring/model_config*.json;
+# `$LEPTON_HOME/examples.trained` records that it was done); then the script waits on the server.
+# Ctrl-C or SIGTERM stops the server gracefully.
+LOG=$(mktemp /tmp/lepton-run.XXXXXX)
+"$BUILD_DIR/bin/lepton" server "$@" > >(tee "$LOG") 2>&1 &
+SERVER=$!
+trap 'kill -TERM "$SERVER" 2>/dev/null; wait "$SERVER"; rm -f "$LOG"; exit 0' INT TERM
+URL=""
+for _ in $(seq 1 300); do
+  URL=$(grep -o -m1 'listening on http://[^ ]*' "$LOG" | cut -d' ' -f3 || true)
+  [[ -n $URL ]] && break
+  kill -0 "$SERVER" 2>/dev/null || { wait "$SERVER"; exit $?; }
+  sleep 0.1
+done
+if [[ -n $URL && ! -f $LEPTON_HOME/examples.trained ]]; then
+  TOKEN=$(cat "$LEPTON_HOME/admin.token")
+  ok=1
+  for config in examples/credit-scoring/model_config.json examples/credit-scoring/model_config_xgboost.json; do
+    echo "== training the example $config"
+    LEPTON_TOKEN=$TOKEN "$BUILD_DIR/bin/lepton" train -f "$config" --server "$URL" || ok=0
+  done
+  if [[ $ok == 1 ]]; then touch "$LEPTON_HOME/examples.trained"; else echo "example training failed; the server keeps running" >&2; fi
+  echo "== ready: $URL (runs: lepton runs list --experiment credit/scorecard)"
+fi
+wait "$SERVER"

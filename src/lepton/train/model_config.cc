@@ -293,6 +293,31 @@ std::map<std::string, std::string> FlattenConfig(const Json& config) {
   return out;
 }
 
+namespace {
+
+// Learner parameters are checked here, by creating the learner with each candidate's params,
+// so that a misspelt or out-of-range parameter is a 400 at submission instead of a failed job
+// minutes later. The torch flavors are checked when they are built (that loads libtorch).
+absl::Status CheckLearnerParams(const ModelConfig& c) {
+  if (c.learner.flavor == "mlp" || c.learner.flavor == "torchscript") return absl::OkStatus();
+  std::vector<Json> candidates = {Json::object()};
+  if (c.search) {
+    LEPTON_ASSIGN_OR_RETURN(candidates, c.search->Candidates());
+  }
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    Json params = c.learner.params.is_object() ? c.learner.params : Json::object();
+    for (const auto& [key, value] : candidates[i].items()) params[key] = value;
+    auto learner = MakeLearner(c.learner.flavor, params);
+    if (!learner.ok()) {
+      return Invalid(StrCat(c.search ? StrCat("search candidate ", i, " ", DumpJson(candidates[i]), ": ") : "",
+                            "learner.params: ", learner.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<ModelConfig> ModelConfig::FromJson(const Json& config) {
   ModelConfig c;
   c.raw = config;
@@ -505,6 +530,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const Json& config) {
     if (task != ml::Task::kBinary) return Invalid("fairness_slices: only for binary targets");
     LEPTON_RETURN_IF_ERROR(ParseSlices(*slices, &c.fairness_slices));
   }
+  LEPTON_RETURN_IF_ERROR(CheckLearnerParams(c));
   return c;
 }
 

@@ -79,6 +79,16 @@ TEST(ModelConfigTest, ErrorsNameTheJsonPathAndWhatWasExpected) {
       {[](Json& c) { c["search"] = {{"strategy", "grid"}, {"metric", "rmse"}, {"space", {{"C", {0.1, 1}}}}}; },
        "search.metric: expected a binary metric"},
       {[](Json& c) { c["cv"] = {{"folds", 1}}; }, "cv.folds: expected an integer in [2, 100], got 1"},
+      {[](Json& c) { c["learner"]["params"] = {{"penality", "l2"}}; }, "learner.params: "},
+      {[](Json& c) {
+         c["learner"] = {{"flavor", "xgboost"}, {"params", {{"seed", 1}}}};
+       },
+       "learner.params: xgboost.seed: unknown parameter"},
+      {[](Json& c) {
+         c["learner"] = {{"flavor", "xgboost"}};
+         c["search"] = {{"strategy", "grid"}, {"space", {{"max_depth", {3, -1}}}}};
+       },
+       "search candidate 1 {\"max_depth\":-1}: learner.params: "},
       {[](Json& c) { c["metrics"] = {{"report", {"auc", "r2"}}}; }, "metrics.report[1]: expected a binary metric"},
       {[](Json& c) { c["early_stopping"] = {{"rounds", 10}}; }, "early_stopping: learner \"logistic\" has no early stopping"},
       {[](Json& c) { c["experiment"] = {{"name", "Credit Scoring!"}}; }, "experiment.name: "},

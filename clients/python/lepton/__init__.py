@@ -8,7 +8,8 @@
 `data_lake_config.json` is the file the C++ `lepton::DataLake` reads (dataset aliases with
 version, columns and where), plus where the server is. The server and token come from, in
 order: the config's "server" / "token_file", the environment (LEPTON_SERVER, LEPTON_TOKEN), and
-the defaults http://127.0.0.1:8080 and <home>/admin.token. Only the standard library is needed;
+the defaults http://127.0.0.1:8080 and <home>/admin.token (paths relative to the working
+directory, as for the C++ DataLake). Only the standard library is needed;
 `get_data` returns a pandas DataFrame when pandas is installed, else a `Table`.
 
 Training happens on the server, on the lake's data: `build_and_train(df)` trains on the dataset
@@ -84,13 +85,14 @@ def _read_json(path, what):
     return value
 
 
-def _client_for(config, config_dir):
-    home = os.path.join(config_dir, config.get("home", "./lepton-home"))
+def _client_for(config):
+    # Paths are relative to the working directory, as for the C++ DataLake.
+    home = config.get("home", "./lepton-home")
     server = config.get("server") or os.environ.get("LEPTON_SERVER") or "http://127.0.0.1:8080"
     token = os.environ.get("LEPTON_TOKEN")
     token_file = config.get("token_file")
     if token_file or not token:
-        path = os.path.join(config_dir, token_file) if token_file else os.path.join(home, "admin.token")
+        path = token_file or os.path.join(home, "admin.token")
         try:
             with open(path, encoding="utf-8") as f:
                 token = f.read().strip()
@@ -111,7 +113,7 @@ class DataLake:
 
     def __init__(self, config_path="data_lake_config.json"):
         self._config = _read_json(config_path, "data lake config")
-        self._client = _client_for(self._config, os.path.dirname(os.path.abspath(config_path)))
+        self._client = _client_for(self._config)
 
     def get_data(self, name):
         """The rows of the dataset `name` (an alias of the config, or "ns/name")."""
@@ -161,7 +163,7 @@ class ModelBuilder:
         self._config = _read_json(config_path, "model config")
         base = data_lake_config or os.environ.get("LEPTON_DATA_LAKE_CONFIG")
         lake = _read_json(base, "data lake config") if base else {}
-        self._client = _client_for(lake, os.path.dirname(os.path.abspath(base)) if base else os.getcwd())
+        self._client = _client_for(lake)
 
     def build_and_train(self, df=None, progress=None, poll_seconds=0.2):
         """Trains on the server and returns a `Model`. With `df` from `DataLake.get_data`, trains

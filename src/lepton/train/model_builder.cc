@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
@@ -131,6 +133,30 @@ absl::StatusOr<Evaluation> Evaluate(ml::Task task, std::span<const double> y,
   return e;
 }
 
+// How cross-validation uses the configured `threads`: how many fold evaluations run at once,
+// and the learner threads of each.
+struct CvThreads {
+  int parallelism = 1;
+  int fold_threads = 0;  // FitContext::threads of each fold's learner (0: all cores)
+};
+
+// With T = `threads` (0: all cores) >= 2 and at least 2 evaluations, min(T, evaluations) folds
+// run at once with T / that many learner threads each: on 2 cores, 2 folds of one XGBoost
+// thread each beat one fold of two threads, as a fold's ~10^4 rows are too few for a second
+// OpenMP thread to pay off. Otherwise one fold at a time with `threads`, as before. The mlp
+// (libtorch) learners keep folds sequential: their fits take turns on a process-wide lock, so
+// parallel folds would only serialize with fewer intra-op threads each.
+// Results are deterministic for a given `threads`, but not guaranteed equal across `threads`
+// values: XGBoost does not promise the same trees for different thread counts (on the Taiwan
+// benchmark they are bit-identical), so fold metrics may differ in the last digits. A learner
+// `nthread` param set in the config overrides `fold_threads` for every fold.
+CvThreads PlanCvThreads(int threads, std::string_view flavor, int64_t evaluations) {
+  const int cores = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (cores < 2 || evaluations < 2 || flavor == "mlp") return {.parallelism = 1, .fold_threads = threads};
+  const int parallelism = static_cast<int>(std::min<int64_t>(cores, evaluations));
+  return {.parallelism = parallelism, .fold_threads = cores / parallelism};
+}
+
 std::string SliceKey(const lake::Column& c, int64_t i, const std::vector<double>& bins) {
   if (c.IsNull(i)) return "missing";
   if (bins.empty()) return TextAt(c, i);
@@ -217,8 +243,9 @@ class ModelBuilder::Build {
   absl::Status ResolveLabels();
   absl::Status SelectFeatures();
   absl::Status Split();
+  // `threads` is the learner's FitContext::threads (0: all cores).
   absl::StatusOr<Fitted> FitOn(std::span<const int64_t> rows, const Json& params,
-                               const RoundFn& on_round);
+                               const RoundFn& on_round, int threads);
   absl::StatusOr<std::vector<double>> PredictOn(const Fitted& f, std::span<const int64_t> rows);
   absl::StatusOr<Json> RunCrossValidation();
   absl::Status LogRun(const Model& model, const Json& best_params);
@@ -450,7 +477,7 @@ absl::Status ModelBuilder::Build::Split() {
 }
 
 absl::StatusOr<ModelBuilder::Build::Fitted> ModelBuilder::Build::FitOn(
-    std::span<const int64_t> rows, const Json& params, const RoundFn& on_round) {
+    std::span<const int64_t> rows, const Json& params, const RoundFn& on_round, int threads) {
   std::vector<int64_t> fit(rows.begin(), rows.end());
   std::vector<int64_t> valid;
   Json learner_params = params;
@@ -487,7 +514,7 @@ absl::StatusOr<ModelBuilder::Build::Fitted> ModelBuilder::Build::FitOn(
   ctx.task = config_.target.task;
   ctx.num_classes = config_.target.task == ml::Task::kMulticlass ? num_classes_ : 2;
   ctx.seed = config_.seed;
-  ctx.threads = config_.threads;
+  ctx.threads = threads;
   ctx.progress = on_round;
   ml::LabeledData train_data{.x = &x_fit, .y = y_fit, .weights = {}};
   ml::LabeledData valid_data{.x = &x_valid, .y = y_valid, .weights = {}};
@@ -513,20 +540,26 @@ absl::StatusOr<Json> ModelBuilder::Build::RunCrossValidation() {
   }
   const int n_cand = static_cast<int>(candidates.size());
   const int n_folds = static_cast<int>(folds->size());
-  ml::CvProgress where;
+  const CvThreads plan = PlanCvThreads(config_.threads, config_.learner.flavor, int64_t{n_cand} * n_folds);
   ml::CvOptions options;
   options.metric = config_.selection_metric;
   options.direction = config_.search ? config_.search->direction : ml::DefaultDirection(options.metric);
+  options.parallelism = plan.parallelism;
+  // With parallel folds the caller's progress and fold-fit callbacks (and `Report`'s state) are
+  // reached from several threads: they take turns on this lock, so those callbacks never run
+  // concurrently. (CrossValidate serializes its own progress calls, but per-round reports come
+  // from inside the fits.)
+  std::mutex callbacks_mu;
   options.progress = [&](const ml::CvProgress& p) {
-    where = p;
     const double done = static_cast<double>(p.candidate * p.num_folds + p.fold) /
                         static_cast<double>(p.num_candidates * p.num_folds);
+    std::lock_guard<std::mutex> lock(callbacks_mu);
     return Report({.phase = "cv", .fold = static_cast<int>(p.fold) + 1, .folds = n_folds,
                    .candidate = static_cast<int>(p.candidate) + 1, .candidates = n_cand,
                    .fraction = 0.05 + 0.6 * done});
   };
-  auto fit_and_score = [&](std::span<const int64_t> train_pos, std::span<const int64_t> valid_pos,
-                           const Json& params) -> absl::StatusOr<Json> {
+  auto fit_and_score = [&](const ml::CvProgress& where, std::span<const int64_t> train_pos,
+                           std::span<const int64_t> valid_pos, const Json& params) -> absl::StatusOr<Json> {
     std::vector<int64_t> fold_train, fold_valid;
     for (int64_t p : train_pos) fold_train.push_back(train_[static_cast<size_t>(p)]);
     for (int64_t p : valid_pos) fold_valid.push_back(train_[static_cast<size_t>(p)]);
@@ -536,13 +569,16 @@ absl::StatusOr<Json> ModelBuilder::Build::RunCrossValidation() {
                         static_cast<double>(where.num_candidates * where.num_folds);
     auto on_round = [&](int64_t step, int64_t total, const Json&) {
       const double part = total > 0 ? static_cast<double>(step) / static_cast<double>(total) : 0;
+      std::lock_guard<std::mutex> lock(callbacks_mu);
       return Report({.phase = "cv", .fold = static_cast<int>(where.fold) + 1, .folds = n_folds,
                      .candidate = static_cast<int>(where.candidate) + 1, .candidates = n_cand,
                      .round = step, .rounds = total,
                      .fraction = 0.05 + 0.6 * (base + part / static_cast<double>(n_cand * n_folds))});
     };
-    LEPTON_ASSIGN_OR_RETURN(Fitted f, FitOn(fold_train, MergeParams(config_.learner.params, params), on_round));
+    LEPTON_ASSIGN_OR_RETURN(Fitted f, FitOn(fold_train, MergeParams(config_.learner.params, params), on_round,
+                                            plan.fold_threads));
     if (options_.on_fold_fit) {
+      std::lock_guard<std::mutex> lock(callbacks_mu);
       options_.on_fold_fit({.candidate = static_cast<int>(where.candidate), .fold = static_cast<int>(where.fold),
                             .train_rows = fold_train, .valid_rows = fold_valid, .pipeline = &f.pipeline});
     }
@@ -567,7 +603,8 @@ absl::StatusOr<Json> ModelBuilder::Build::RunCrossValidation() {
   cv_json_["stratified"] = cv.stratified;
   cv_json_["seed"] = cv.seed;
   const auto it = best.metrics.find(result.metric);
-  Log(StrCat("cross-validation: ", n_cand, " candidate(s) x ", n_folds, " folds; best #", result.best_index + 1, " ",
+  Log(StrCat("cross-validation: ", n_cand, " candidate(s) x ", n_folds, " folds (", plan.parallelism,
+             " at a time); best #", result.best_index + 1, " ",
              DumpJson(best.params), " mean ", result.metric, " ",
              it == best.metrics.end() ? std::string("-") : DumpJson(Json(it->second.mean))));
   return best.params;
@@ -653,7 +690,7 @@ absl::StatusOr<Model> ModelBuilder::Build::Body() {
     return Report({.phase = "fit", .round = step, .rounds = total, .fraction = fit_from + (0.9 - fit_from) * part});
   };
   if (!Report({.phase = "fit", .fraction = fit_from})) return absl::CancelledError("training cancelled");
-  LEPTON_ASSIGN_OR_RETURN(Fitted fitted, FitOn(train_, final_params, on_round));
+  LEPTON_ASSIGN_OR_RETURN(Fitted fitted, FitOn(train_, final_params, on_round, config_.threads));
   validation_rows_ = fitted.validation_rows;
   Log(StrCat("final fit: ", config_.learner.flavor, " ", DumpJson(fitted.learner->Params()), " on ",
              static_cast<int64_t>(train_.size()) - validation_rows_, " rows",

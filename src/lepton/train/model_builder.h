@@ -16,7 +16,11 @@
 //   3. with a search or "cv": k-fold cross-validation over the training part where EACH FOLD
 //      FITS ITS OWN PIPELINE AND LEARNER ON THAT FOLD'S TRAINING ROWS ONLY (nothing learnt from
 //      a fold's validation rows, or from the test part, reaches the model scored on them), and
-//      picks the candidate with the best mean selection metric;
+//      picks the candidate with the best mean selection metric. With `threads` T >= 2 (0: all
+//      cores) several folds are fitted at once — min(T, candidates x folds) of them, each
+//      learner with T / that many threads; the mlp learners stay one fold at a time. The folds
+//      and the result are deterministic for a given `threads`, but XGBoost's metrics may differ
+//      in the last digits between `threads` settings (its sums depend on its thread count);
 //   4. fits the final pipeline and learner on the whole training part — minus a seeded
 //      validation slice for early stopping when configured (the pipeline is not fitted on it);
 //   5. evaluates on the test part (binary: the full report with curves, lift, calibration and
@@ -37,6 +41,8 @@
 // otherwise.
 //
 // Thread-compatible: one `build_and_train` at a time per builder; builders are independent.
+// During parallel cross-validation the `BuildOptions` callbacks (progress, on_fold_fit) may be
+// called from threads other than the caller's, but never concurrently with each other.
 
 #include <cstdint>
 #include <functional>

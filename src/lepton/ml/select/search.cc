@@ -1,7 +1,13 @@
 #include "lepton/ml/select/search.h"
 
+#include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
 
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
@@ -283,55 +289,156 @@ absl::StatusOr<CvResult> CrossValidate(std::span<const Fold> folds,
                                        std::span<const Json> candidates,
                                        const FitAndScore& fit_and_score,
                                        const CvOptions& options) {
+  if (!fit_and_score) return Invalid("cross-validation: no fit_and_score function");
+  return CrossValidate(
+      folds, candidates,
+      [&fit_and_score](const CvProgress&, std::span<const int64_t> train,
+                       std::span<const int64_t> valid, const Json& params) {
+        return fit_and_score(train, valid, params);
+      },
+      options);
+}
+
+absl::StatusOr<CvResult> CrossValidate(std::span<const Fold> folds,
+                                       std::span<const Json> candidates,
+                                       const FitAndScoreAt& fit_and_score,
+                                       const CvOptions& options) {
   if (folds.empty()) return Invalid("cross-validation: no folds");
   if (candidates.empty()) return Invalid("cross-validation: no candidates");
   if (options.metric.empty()) return Invalid("cross-validation: no metric to select by");
   if (!fit_and_score) return Invalid("cross-validation: no fit_and_score function");
+  if (options.parallelism < 1) {
+    return Invalid(StrCat("cross-validation: parallelism ", options.parallelism,
+                          " must be at least 1"));
+  }
   const int64_t num_candidates = static_cast<int64_t>(candidates.size());
   const int64_t num_folds = static_cast<int64_t>(folds.size());
+  const int64_t total = num_candidates * num_folds;
+  auto at = [&](int64_t i) {
+    return CvProgress{.candidate = i / num_folds, .num_candidates = num_candidates,
+                      .fold = i % num_folds, .num_folds = num_folds};
+  };
+  auto where = [&](int64_t i) {
+    return StrCat("candidate ", i / num_folds, " ", DumpJson(candidates[i / num_folds]), " fold ",
+                  i % num_folds);
+  };
+  // One evaluation: fit, score, and check that the metric is there.
+  auto evaluate = [&](int64_t i) -> absl::StatusOr<Json> {
+    const Fold& fold = folds[i % num_folds];
+    absl::StatusOr<Json> scored =
+        fit_and_score(at(i), fold.train, fold.valid, candidates[i / num_folds]);
+    if (!scored.ok()) return Annotate(scored.status(), where(i));
+    if (!scored->is_object()) {
+      return Invalid(StrCat(where(i), ": fit_and_score returned ", scored->type_name(),
+                            ", expected an object of metrics"));
+    }
+    const auto selected = scored->find(options.metric);
+    if (selected == scored->end() || !(selected->is_number() || selected->is_null())) {
+      return Invalid(StrCat(where(i), ": fit_and_score returned no numeric metric \"",
+                            options.metric, "\""));
+    }
+    return scored;
+  };
+
+  // The outcome of each evaluation by number, whatever order they finish in. Everything below
+  // `mu` is guarded by it; `scored[i]` and `thrown[i]` are written once, under it.
+  std::mutex mu;
+  std::vector<std::optional<absl::StatusOr<Json>>> scored(static_cast<size_t>(total));
+  std::vector<std::exception_ptr> thrown(static_cast<size_t>(total));
+  int64_t next = 0;           // the next evaluation to start
+  bool stop = false;          // an error, exception or cancellation: start nothing new
+  int64_t cancelled_at = -1;  // the evaluation `progress` refused to start
+  // Each worker takes the next number (calling `progress` for it under the lock, so progress
+  // calls are serialized and in order) and evaluates it outside the lock. Exceptions are caught
+  // so that none escapes a worker thread; they are rethrown on the calling thread below.
+  auto work = [&] {
+    for (;;) {
+      int64_t i = 0;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (stop || next >= total) return;
+        i = next;
+        if (options.progress) {
+          bool go = false;
+          try {
+            go = options.progress(at(i));
+          } catch (...) {
+            thrown[static_cast<size_t>(i)] = std::current_exception();
+            stop = true;
+            return;
+          }
+          if (!go) {
+            cancelled_at = i;
+            stop = true;
+            return;
+          }
+        }
+        ++next;
+      }
+      std::optional<absl::StatusOr<Json>> outcome;
+      std::exception_ptr exception;
+      try {
+        outcome = evaluate(i);
+      } catch (...) {
+        exception = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      if (exception || !outcome->ok()) stop = true;
+      thrown[static_cast<size_t>(i)] = exception;
+      scored[static_cast<size_t>(i)] = std::move(outcome);
+    }
+  };
+  {
+    const int64_t workers = std::min<int64_t>(options.parallelism, total);
+    std::vector<std::thread> pool;
+    for (int64_t w = 1; w < workers; ++w) {
+      try {
+        pool.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;  // no more threads to be had: fewer workers, same result
+      }
+    }
+    work();
+    for (std::thread& t : pool) t.join();
+  }
+  // The first failure in evaluation order wins, exactly where a sequential run would stop.
+  for (int64_t i = 0; i < total; ++i) {
+    if (thrown[static_cast<size_t>(i)]) std::rethrow_exception(thrown[static_cast<size_t>(i)]);
+    if (i == cancelled_at) {
+      return absl::CancelledError(StrCat("cross-validation cancelled before ", where(i)));
+    }
+    const std::optional<absl::StatusOr<Json>>& s = scored[static_cast<size_t>(i)];
+    if (!s.has_value()) {
+      return absl::InternalError(StrCat("cross-validation: ", where(i), " never ran"));
+    }
+    if (!s->ok()) return s->status();
+  }
+
   CvResult result;
   result.metric = options.metric;
   result.direction = options.direction;
   for (int64_t c = 0; c < num_candidates; ++c) {
-    const Json& params = candidates[c];
     // Per metric, its value in each fold so far; a metric missing from any fold is dropped.
     std::map<std::string, std::vector<double>> values;
     for (int64_t f = 0; f < num_folds; ++f) {
-      const std::string where = StrCat("candidate ", c, " ", DumpJson(params), " fold ", f);
-      if (options.progress &&
-          !options.progress({.candidate = c, .num_candidates = num_candidates, .fold = f,
-                             .num_folds = num_folds})) {
-        return absl::CancelledError(StrCat("cross-validation cancelled before ", where));
-      }
-      const Fold& fold = folds[f];
-      absl::StatusOr<Json> scored = fit_and_score(fold.train, fold.valid, params);
-      if (!scored.ok()) return Annotate(scored.status(), where);
-      if (!scored->is_object()) {
-        return Invalid(StrCat(where, ": fit_and_score returned ", scored->type_name(),
-                              ", expected an object of metrics"));
-      }
-      const auto selected = scored->find(options.metric);
-      if (selected == scored->end() || !(selected->is_number() || selected->is_null())) {
-        return Invalid(StrCat(where, ": fit_and_score returned no numeric metric \"",
-                              options.metric, "\""));
-      }
-      std::map<std::string, std::vector<double>> next;
-      for (auto it = scored->begin(); it != scored->end(); ++it) {
+      const Json& fold_metrics = **scored[static_cast<size_t>(c * num_folds + f)];
+      std::map<std::string, std::vector<double>> next_values;
+      for (auto it = fold_metrics.begin(); it != fold_metrics.end(); ++it) {
         if (!it->is_number() && !it->is_null()) continue;
         const double v =
             it->is_null() ? std::numeric_limits<double>::quiet_NaN() : it->get<double>();
         if (f == 0) {
-          next[it.key()] = {v};
+          next_values[it.key()] = {v};
         } else if (auto prev = values.find(it.key()); prev != values.end()) {
           prev->second.push_back(v);
-          next[it.key()] = std::move(prev->second);
+          next_values[it.key()] = std::move(prev->second);
         }
       }
-      values = std::move(next);
+      values = std::move(next_values);
     }
     CandidateResult r;
     r.index = c;
-    r.params = params;
+    r.params = candidates[c];
     for (auto& [name, v] : values) {
       MetricSummary s;
       s.mean = Mean(v);

@@ -36,8 +36,9 @@
 // `ParameterSampler`); otherwise `n_iter` independent draws, each parameter in name order.
 // Draws are reproducible by seed on every platform.
 //
-// Thread-compatible: `SearchSpace` is immutable after `FromJson`; `CrossValidate` runs the
-// folds one after another on the calling thread.
+// Thread-compatible: `SearchSpace` is immutable after `FromJson`. `CrossValidate` runs the
+// folds one after another on the calling thread, or up to `CvOptions::parallelism` of them at
+// once on threads of its own (see `CrossValidate`).
 
 #include <cstdint>
 #include <functional>
@@ -135,10 +136,22 @@ struct CvProgress {
 };
 using CvProgressCallback = std::function<bool(const CvProgress&)>;
 
+// `FitAndScore` that is also told which evaluation it is (`at`: candidate and fold, as the
+// progress callback sees them) — what a parallel caller needs, since the last progress call
+// no longer names the evaluation being fitted.
+using FitAndScoreAt = std::function<absl::StatusOr<Json>(
+    const CvProgress& at, std::span<const int64_t> train, std::span<const int64_t> valid,
+    const Json& params)>;
+
 struct CvOptions {
   std::string metric;  // required: the metric that picks the best candidate
   Direction direction = Direction::kMaximize;
   CvProgressCallback progress;  // may be empty
+  // How many (candidate, fold) evaluations may run at once (>= 1). 1: one after another on the
+  // calling thread. N > 1: on the calling thread plus up to N - 1 threads started for this
+  // call, so `fit_and_score` must then be safe to call concurrently (`progress` is not: its
+  // calls are serialized). The result does not depend on it — see `CrossValidate`.
+  int parallelism = 1;
 };
 
 // One metric of one candidate over the folds: mean and population standard deviation (numpy's
@@ -172,9 +185,30 @@ struct CvResult {
 // mean `options.metric` (ties: the earliest candidate; candidates with a non-finite mean are
 // never picked while another has a finite one). Pass `candidates = {Json::object()}` for plain
 // cross-validation of fixed parameters.
-// InvalidArgument: no folds or candidates, no metric name, a fold result that is not an object
-// or lacks the metric, or no candidate with a finite mean. Cancelled: `progress` returned
-// false. Errors of `fit_and_score` are returned with the candidate and fold prefixed.
+// InvalidArgument: no folds or candidates, no metric name, `parallelism` < 1, a fold result
+// that is not an object or lacks the metric, or no candidate with a finite mean. Cancelled:
+// `progress` returned false. Errors of `fit_and_score` are returned with the candidate and fold
+// prefixed.
+//
+// Evaluations are numbered candidate-major (candidate c, fold f is c * num_folds + f) and are
+// started in that order; `progress` is called for each just before it starts, in that order,
+// never concurrently. With `parallelism` > 1 several run at once and finish in any order, but
+// their results are kept by number and summarised exactly as in a sequential run, so for a
+// `fit_and_score` whose result depends only on its arguments the `CvResult` (means, stds, best)
+// and the returned error are the same for every `parallelism`:
+//   - after an error (or an exception) nothing new starts; the evaluations already running
+//     finish, and the error of the LOWEST-numbered failed evaluation is returned — the one a
+//     sequential run stops at, since every lower number has been started too. An exception is
+//     rethrown on the calling thread the same way;
+//   - after `progress` returned false nothing new starts; once the running evaluations finish,
+//     Cancelled is returned unless one numbered lower failed (then that error, as sequentially).
+// What may differ: with `parallelism` > 1, `progress` may already have been called for a few
+// evaluations past one that fails (they started while it ran).
+absl::StatusOr<CvResult> CrossValidate(std::span<const Fold> folds,
+                                       std::span<const Json> candidates,
+                                       const FitAndScoreAt& fit_and_score,
+                                       const CvOptions& options);
+// The same for a `fit_and_score` that does not need to know which evaluation it is.
 absl::StatusOr<CvResult> CrossValidate(std::span<const Fold> folds,
                                        std::span<const Json> candidates,
                                        const FitAndScore& fit_and_score,

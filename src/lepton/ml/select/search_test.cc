@@ -1,8 +1,13 @@
 #include "lepton/ml/select/search.h"
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -291,6 +296,156 @@ TEST(CrossValidateTest, ErrorsNameCandidateAndFold) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no candidates")));
   EXPECT_THAT(CrossValidate(folds, candidates, no_metric, {}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no metric")));
+}
+
+
+// A deterministic scorer whose result depends only on its arguments (candidate params and the
+// fold's rows), with a little sleep whose length varies by fold so that parallel evaluations
+// finish out of order.
+absl::StatusOr<Json> RowScorer(std::span<const int64_t> train, std::span<const int64_t> valid,
+                               const Json& params) {
+  int64_t sum = 0;
+  for (int64_t r : valid) sum += r * r;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2 * (valid.front() % 3)));
+  const double depth = params["depth"].get<double>();
+  Json out = {{"auc", 0.5 + 0.01 * depth + 1e-4 * static_cast<double>(sum) / 7.0},
+              {"loss", 1.0 / (depth + static_cast<double>(train.size()))}};
+  // A metric only some folds report: dropped from the summary, in any run.
+  if (valid.front() % 2 == 0) out["sometimes"] = 1.0;
+  return out;
+}
+
+TEST(CrossValidateParallelTest, SameResultAsSequentialForEveryParallelism) {
+  const std::vector<Fold> folds = *KFold(40, 5, 3);
+  const std::vector<Json> candidates = {Json{{"depth", 2}}, Json{{"depth", 6}}, Json{{"depth", 4}},
+                                        Json{{"depth", 6}}};
+  LEPTON_ASSERT_OK_AND_ASSIGN(CvResult sequential,
+                              CrossValidate(folds, candidates, RowScorer, {.metric = "auc"}));
+  EXPECT_EQ(sequential.best_index, 1);  // the tie with #3 goes to the earlier one
+  for (int parallelism : {2, 3, 8, 100}) {
+    std::mutex mu;
+    std::set<std::thread::id> threads;
+    std::atomic<int> running{0}, most_running{0};
+    std::vector<std::string> progress;
+    auto fit_and_score = [&](const CvProgress& at, std::span<const int64_t> train,
+                             std::span<const int64_t> valid,
+                             const Json& params) -> absl::StatusOr<Json> {
+      const int now = ++running;
+      for (int m = most_running; now > m && !most_running.compare_exchange_weak(m, now);) {
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        threads.insert(std::this_thread::get_id());
+      }
+      // The first evaluation waits (a while at most) for a second one to run beside it, so
+      // that the overlap checked below does not depend on the scheduler.
+      for (int ms = 0; at.candidate == 0 && at.fold == 0 && running < 2 && ms < 5000; ++ms) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      // `at` names the fold whose rows these are.
+      EXPECT_TRUE(std::equal(valid.begin(), valid.end(), folds[at.fold].valid.begin(),
+                             folds[at.fold].valid.end()));
+      EXPECT_EQ(params, candidates[at.candidate]);
+      absl::StatusOr<Json> r = RowScorer(train, valid, params);
+      --running;
+      return r;
+    };
+    // Progress is never called concurrently (no lock here on purpose) and comes in order.
+    auto record = [&](const CvProgress& p) {
+      progress.push_back(StrCat(p.candidate, ":", p.fold));
+      return true;
+    };
+    LEPTON_ASSERT_OK_AND_ASSIGN(
+        CvResult parallel,
+        CrossValidate(folds, candidates, fit_and_score,
+                      {.metric = "auc", .progress = record, .parallelism = parallelism}));
+    // Bit-identical: same folds, means, stds, dropped metrics and best.
+    EXPECT_EQ(parallel.ToJson(), sequential.ToJson()) << "parallelism " << parallelism;
+    EXPECT_EQ(parallel.best_index, sequential.best_index);
+    EXPECT_FALSE(parallel.candidates[0].metrics.contains("sometimes"));
+    ASSERT_EQ(progress.size(), 20u);
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(progress[i], StrCat(i / 5, ":", i % 5));
+    EXPECT_GE(threads.size(), 2u) << "parallelism " << parallelism;
+    EXPECT_LE(most_running.load(), parallelism);
+    EXPECT_GE(most_running.load(), 2);
+  }
+  EXPECT_THAT(CrossValidate(folds, candidates, RowScorer, {.metric = "auc", .parallelism = 0}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("parallelism 0")));
+}
+
+TEST(CrossValidateParallelTest, CancellationStopsNewWorkAndWaitsForRunningWork) {
+  const std::vector<Fold> folds = FourFolds();
+  const std::vector<Json> candidates = {Json::object(), Json::object(), Json::object()};
+  std::atomic<int> started{0}, finished{0};
+  auto slow = [&](std::span<const int64_t>, std::span<const int64_t>,
+                  const Json&) -> absl::StatusOr<Json> {
+    ++started;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ++finished;
+    return Json{{"auc", 0.5}};
+  };
+  std::vector<int64_t> asked;
+  auto cancel_at_fifth = [&](const CvProgress& p) {
+    asked.push_back(p.candidate * p.num_folds + p.fold);
+    return asked.size() < 5;
+  };
+  EXPECT_THAT(CrossValidate(folds, candidates, slow,
+                            {.metric = "auc", .progress = cancel_at_fifth, .parallelism = 3}),
+              StatusIs(absl::StatusCode::kCancelled, HasSubstr("before candidate 1 {} fold 0")));
+  // Exactly the four evaluations before the refused one ran, all to the end, and no progress
+  // call came after the refusal.
+  EXPECT_EQ(started.load(), 4);
+  EXPECT_EQ(finished.load(), 4);
+  EXPECT_EQ(asked, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(CrossValidateParallelTest, TheLowestNumberedErrorWins) {
+  const std::vector<Fold> folds = FourFolds();
+  const std::vector<Json> candidates = {Json{{"id", 0}}, Json{{"id", 1}}, Json{{"id", 2}}};
+  // Evaluation 6 (candidate 1, fold 2) fails at once; evaluation 5 (candidate 1, fold 1) fails
+  // later, while 6's error is already in. A sequential run stops at 5, so 5's error must win.
+  auto failing = [](const CvProgress& at, std::span<const int64_t>, std::span<const int64_t>,
+                    const Json&) -> absl::StatusOr<Json> {
+    const int64_t i = at.candidate * at.num_folds + at.fold;
+    if (i == 5) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return absl::InvalidArgumentError("five");
+    }
+    if (i == 6) return absl::FailedPreconditionError("six");
+    return Json{{"auc", 0.5}};
+  };
+  for (int parallelism : {1, 2, 4}) {
+    EXPECT_THAT(CrossValidate(folds, candidates, failing,
+                              {.metric = "auc", .parallelism = parallelism}),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("candidate 1 {\"id\":1} fold 1: five")))
+        << "parallelism " << parallelism;
+  }
+  // A cancellation after the failing evaluation started does not hide its error.
+  auto cancel_from_seven = [](const CvProgress& p) {
+    return p.candidate * p.num_folds + p.fold < 7;
+  };
+  EXPECT_THAT(CrossValidate(folds, candidates, failing,
+                            {.metric = "auc", .progress = cancel_from_seven, .parallelism = 4}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("five")));
+  // Invalid fold results count as errors of their evaluation, too.
+  auto bad_result = [](const CvProgress& at, std::span<const int64_t>, std::span<const int64_t>,
+                       const Json&) -> absl::StatusOr<Json> {
+    if (at.candidate == 2) return Json::array();
+    return Json{{"auc", 0.5}};
+  };
+  EXPECT_THAT(CrossValidate(folds, candidates, bad_result, {.metric = "auc", .parallelism = 3}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("candidate 2 {\"id\":2} fold 0: fit_and_score returned array")));
+  // An exception in a worker thread is rethrown on the calling thread, not terminating.
+  auto throwing = [](const CvProgress& at, std::span<const int64_t>, std::span<const int64_t>,
+                     const Json&) -> absl::StatusOr<Json> {
+    if (at.fold == 3) throw std::runtime_error("boom");
+    return Json{{"auc", 0.5}};
+  };
+  EXPECT_THROW(
+      (void)CrossValidate(folds, candidates, throwing, {.metric = "auc", .parallelism = 2}),
+      std::runtime_error);
 }
 
 }  // namespace

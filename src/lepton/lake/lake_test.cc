@@ -7,6 +7,7 @@
 #include "lepton/base/files.h"
 #include "lepton/base/strings.h"
 #include "lepton/base/testing/status_matchers.h"
+#include "lepton/lake/testing/lake_test_base.h"
 #include "lepton/store/testing/test_store.h"
 
 namespace lepton::lake {
@@ -15,20 +16,8 @@ namespace {
 using ::lepton::testing::StatusIs;
 using ::testing::HasSubstr;
 
-class LakeTest : public ::testing::TestWithParam<std::string> {
+class LakeTest : public testing::LakeTestBase {
  protected:
-  void SetUp() override {
-    dir_ = (std::filesystem::temp_directory_path() /
-            StrCat("lepton_lake_", ::getpid(), "_", GetParam(), "_",
-                   ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    std::filesystem::remove_all(dir_);
-    ASSERT_OK(MakeDirs(dir_));
-    LEPTON_ASSERT_OK_AND_ASSIGN(store_, store::testing::OpenTestStore(GetParam()));
-    lake_ = std::make_unique<Lake>(dir_ + "/lake", *store_, clock_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string Csv(const std::string& name, const std::string& text) {
     const std::string path = dir_ + "/" + name;
     EXPECT_OK(WriteFileAtomically(path, text));
@@ -45,10 +34,6 @@ class LakeTest : public ::testing::TestWithParam<std::string> {
     return n;
   }
 
-  FakeClock clock_;
-  std::string dir_;
-  std::unique_ptr<store::MetaStore> store_;
-  std::unique_ptr<Lake> lake_;
 };
 
 TEST_P(LakeTest, IngestsTheCreditExampleWithLineage) {

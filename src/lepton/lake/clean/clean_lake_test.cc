@@ -11,6 +11,7 @@
 #include "lepton/base/strings.h"
 #include "lepton/base/testing/status_matchers.h"
 #include "lepton/lake/lake.h"
+#include "lepton/lake/testing/lake_test_base.h"
 #include "lepton/store/testing/test_store.h"
 
 namespace lepton::lake {
@@ -19,20 +20,8 @@ namespace {
 using ::lepton::testing::StatusIs;
 using ::testing::HasSubstr;
 
-class LakeCleanTest : public ::testing::TestWithParam<std::string> {
+class LakeCleanTest : public testing::LakeTestBase {
  protected:
-  void SetUp() override {
-    dir_ = (std::filesystem::temp_directory_path() /
-            StrCat("lepton_lake_clean_", ::getpid(), "_", GetParam(), "_",
-                   ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    std::filesystem::remove_all(dir_);
-    ASSERT_OK(MakeDirs(dir_));
-    LEPTON_ASSERT_OK_AND_ASSIGN(store_, store::testing::OpenTestStore(GetParam()));
-    lake_ = std::make_unique<Lake>(dir_ + "/lake", *store_, clock_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   void Ingest(const std::string& text) {
     const std::string path = dir_ + "/loans.csv";
     ASSERT_OK(WriteFileAtomically(path, text));
@@ -49,10 +38,6 @@ class LakeCleanTest : public ::testing::TestWithParam<std::string> {
     return out;
   }
 
-  FakeClock clock_;
-  std::string dir_;
-  std::unique_ptr<store::MetaStore> store_;
-  std::unique_ptr<Lake> lake_;
 };
 
 constexpr char kLoans[] =

@@ -9,6 +9,7 @@
 #include "lepton/base/strings.h"
 #include "lepton/base/testing/status_matchers.h"
 #include "lepton/lake/lake.h"
+#include "lepton/lake/testing/lake_test_base.h"
 #include "lepton/store/testing/test_store.h"
 
 namespace lepton::lake {
@@ -16,20 +17,8 @@ namespace {
 
 using ::lepton::testing::StatusIs;
 
-class LakeProfileTest : public ::testing::TestWithParam<std::string> {
+class LakeProfileTest : public testing::LakeTestBase {
  protected:
-  void SetUp() override {
-    dir_ = (std::filesystem::temp_directory_path() /
-            StrCat("lepton_lake_profile_", ::getpid(), "_", GetParam(), "_",
-                   ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    std::filesystem::remove_all(dir_);
-    ASSERT_OK(MakeDirs(dir_));
-    LEPTON_ASSERT_OK_AND_ASSIGN(store_, store::testing::OpenTestStore(GetParam()));
-    lake_ = std::make_unique<Lake>(dir_ + "/lake", *store_, clock_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   absl::StatusOr<IngestResult> IngestCredit() {
     return lake_->IngestCsv({.ns = "credit",
                              .name = "customers",
@@ -37,10 +26,6 @@ class LakeProfileTest : public ::testing::TestWithParam<std::string> {
                              .user = "ada"});
   }
 
-  FakeClock clock_;
-  std::string dir_;
-  std::unique_ptr<store::MetaStore> store_;
-  std::unique_ptr<Lake> lake_;
 };
 
 TEST_P(LakeProfileTest, ProfilesTheLatestVersion) {

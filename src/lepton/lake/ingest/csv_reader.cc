@@ -28,6 +28,21 @@ std::string QuoteValue(std::string_view v) {
 
 }  // namespace
 
+absl::Status ApplyBadRowPolicy(BadRowPolicy policy, std::string_view where, BadRow row,
+                               int64_t* bad_rows, std::vector<BadRow>* quarantined) {
+  switch (policy) {
+    case BadRowPolicy::kFail:
+      return absl::InvalidArgumentError(StrCat(where, ": ", row.reason));
+    case BadRowPolicy::kQuarantine:
+      quarantined->push_back(std::move(row));
+      [[fallthrough]];
+    case BadRowPolicy::kSkip:
+      ++*bad_rows;
+      break;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<CsvReader>> CsvReader::Open(const std::string& path,
                                                            CsvReadOptions options) {
   LEPTON_ASSIGN_OR_RETURN(auto file, OpenInputFile(path));
@@ -191,18 +206,9 @@ absl::Status CsvReader::Convert(const CsvRecord& record, RecordBatch* batch) {
     }
   }
   if (!reason.empty()) {
-    switch (options_.bad_rows) {
-      case BadRowPolicy::kFail:
-        return absl::InvalidArgumentError(
-            StrCat(options_.source_name, ":", record.line(), ": ", reason));
-      case BadRowPolicy::kSkip:
-        ++bad_rows_;
-        return absl::OkStatus();
-      case BadRowPolicy::kQuarantine:
-        ++bad_rows_;
-        quarantined_.push_back(BadRow{record.line(), std::string(record.raw()), std::move(reason)});
-        return absl::OkStatus();
-    }
+    return ApplyBadRowPolicy(options_.bad_rows, StrCat(options_.source_name, ":", record.line()),
+                             BadRow{record.line(), std::string(record.raw()), std::move(reason)},
+                             &bad_rows_, &quarantined_);
   }
   for (size_t i = 0; i < n; ++i) {
     Column& column = batch->mutable_column(i);

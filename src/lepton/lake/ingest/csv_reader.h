@@ -58,6 +58,12 @@ struct BadRow {
   bool operator==(const BadRow&) const = default;
 };
 
+// What every source does with a bad row: kFail → InvalidArgument "<where>: <reason>" (where is
+// e.g. "file.csv:12" or "query: row 7"); kSkip → counted in `*bad_rows`; kQuarantine → counted
+// and `row` appended to `*quarantined`. OK unless the policy is kFail.
+absl::Status ApplyBadRowPolicy(BadRowPolicy policy, std::string_view where, BadRow row,
+                               int64_t* bad_rows, std::vector<BadRow>* quarantined);
+
 struct CsvReadOptions {
   // Dialect; each unset part is sniffed.
   std::optional<char> delimiter;

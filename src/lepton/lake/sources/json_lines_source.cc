@@ -423,18 +423,9 @@ absl::Status JsonLinesSource::Convert(const Line& line, RecordBatch* batch) {
     }
     return absl::OkStatus();
   }
-  switch (options_.bad_rows) {
-    case ingest::BadRowPolicy::kFail:
-      return absl::InvalidArgumentError(
-          StrCat(options_.source_name, ":", line.number, ": ", reason));
-    case ingest::BadRowPolicy::kQuarantine:
-      quarantined_.push_back(ingest::BadRow{line.number, line.text, reason});
-      [[fallthrough]];
-    case ingest::BadRowPolicy::kSkip:
-      ++bad_rows_;
-      break;
-  }
-  return absl::OkStatus();
+  return ingest::ApplyBadRowPolicy(options_.bad_rows, StrCat(options_.source_name, ":", line.number),
+                                   ingest::BadRow{line.number, line.text, reason}, &bad_rows_,
+                                   &quarantined_);
 }
 
 std::vector<ingest::BadRow> JsonLinesSource::TakeQuarantined() {

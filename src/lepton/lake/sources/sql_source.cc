@@ -747,17 +747,12 @@ absl::Status SqlSource::ConvertRow(RecordBatch* batch) {
     }
     return absl::OkStatus();
   }
-  switch (options_.bad_rows) {
-    case ingest::BadRowPolicy::kFail:
-      return absl::InvalidArgumentError(StrCat(description_, ": row ", row_number_, ": ", reason));
-    case ingest::BadRowPolicy::kQuarantine:
-      quarantined_.push_back(ingest::BadRow{row_number_, RowAsJson(row_), reason});
-      [[fallthrough]];
-    case ingest::BadRowPolicy::kSkip:
-      ++bad_rows_;
-      break;
-  }
-  return absl::OkStatus();
+  return ingest::ApplyBadRowPolicy(
+      options_.bad_rows, StrCat(description_, ": row ", row_number_),
+      ingest::BadRow{row_number_,
+                     options_.bad_rows == ingest::BadRowPolicy::kQuarantine ? RowAsJson(row_) : "",
+                     reason},
+      &bad_rows_, &quarantined_);
 }
 
 std::vector<ingest::BadRow> SqlSource::TakeQuarantined() {

@@ -15,6 +15,7 @@
 #include "lepton/ml/metrics/slices.h"
 #include "lepton/ml/select/search.h"
 #include "lepton/ml/select/split.h"
+#include "lepton/train/importance.h"
 #include "lepton/train/learner_factory.h"
 
 namespace lepton::train {
@@ -248,6 +249,9 @@ class ModelBuilder::Build {
                                const RoundFn& on_round, int threads);
   absl::StatusOr<std::vector<double>> PredictOn(const Fitted& f, std::span<const int64_t> rows);
   absl::StatusOr<Json> RunCrossValidation();
+  // Permutation importance of the input columns on the test part (metrics JSON), or
+  // {"error": …} when the metric is undefined there. Cancelled when the build is.
+  absl::StatusOr<Json> Importance(const Fitted& fitted, std::span<const double> y_test);
   absl::Status LogRun(const Model& model, const Json& best_params);
 
   std::vector<double> Labels(std::span<const int64_t> rows) const {
@@ -528,6 +532,47 @@ absl::StatusOr<std::vector<double>> ModelBuilder::Build::PredictOn(const Fitted&
   return f.learner->Predict(x);
 }
 
+absl::StatusOr<Json> ModelBuilder::Build::Importance(const Fitted& fitted, std::span<const double> y_test) {
+  const ImportanceSpec& spec = config_.permutation_importance;
+  PermutationOptions options;
+  options.metric = config_.selection_metric;
+  options.maximize = (config_.search ? config_.search->direction : ml::DefaultDirection(options.metric)) ==
+                     ml::Direction::kMaximize;
+  options.repeats = spec.repeats;
+  options.max_rows = spec.max_rows;
+  options.seed = config_.seed;
+  const int64_t columns = static_cast<int64_t>(x_.num_columns());
+  int64_t scored = 0;
+  auto score = [&](const lake::RecordBatch& rows, std::span<const int64_t> positions) -> absl::StatusOr<double> {
+    const double part = static_cast<double>(scored++) / static_cast<double>(1 + columns * spec.repeats);
+    if (!Report({.phase = "importance", .fraction = 0.9 + 0.05 * part})) {
+      return absl::CancelledError("training cancelled");
+    }
+    LEPTON_ASSIGN_OR_RETURN(FeatureMatrix x, fitted.pipeline.Transform(rows));
+    LEPTON_ASSIGN_OR_RETURN(std::vector<double> scores, fitted.learner->Predict(x));
+    std::vector<double> y;
+    y.reserve(positions.size());
+    for (int64_t p : positions) y.push_back(y_test[static_cast<size_t>(p)]);
+    LEPTON_ASSIGN_OR_RETURN(Evaluation e, Evaluate(config_.target.task, y, scores, num_classes_, config_.threshold));
+    const auto it = e.scalars.find(options.metric);
+    if (it == e.scalars.end() || !it->is_number()) {
+      return absl::FailedPreconditionError(StrCat("permutation importance: metric ", options.metric, " is not defined here"));
+    }
+    return it->get<double>();
+  };
+  auto result = ComputePermutationImportance(TakeRows(x_, test_), score, options);
+  if (absl::IsCancelled(result.status())) return result.status();
+  if (!result.ok()) {
+    // An undefined metric on the test part (e.g. AUC with one class) is not worth failing the
+    // build: the report says why it is missing.
+    Log(StrCat("permutation importance skipped: ", result.status().message()));
+    return Json{{"error", std::string(result.status().message())}};
+  }
+  Log(StrCat("permutation importance (", options.metric, ", ", result->repeats, " repeats, ", result->rows,
+             " test rows): top ", result->columns.empty() ? std::string("-") : result->columns.front().column));
+  return result->ToJson();
+}
+
 absl::StatusOr<Json> ModelBuilder::Build::RunCrossValidation() {
   const CvSpec& cv = *config_.cv;
   const std::vector<double> y_train = Labels(train_);
@@ -723,6 +768,9 @@ absl::StatusOr<Model> ModelBuilder::Build::Body() {
     metrics["slices"] = slices;
   }
   Log(StrCat("test: ", eval.scalars.dump()));
+  if (config_.permutation_importance.enabled) {
+    LEPTON_ASSIGN_OR_RETURN(metrics["permutation_importance"], Importance(fitted, y_test));
+  }
 
   Lineage lineage;
   lineage.dataset = config_.dataset.full_name();
@@ -795,7 +843,11 @@ absl::Status ModelBuilder::Build::LogRun(const Model& model, const Json& best_pa
   }
   if (model.metrics().contains("slices")) LEPTON_RETURN_IF_ERROR(put("fairness.json", model.metrics().at("slices")));
   if (model.metrics().contains("cv")) LEPTON_RETURN_IF_ERROR(put("cv_results.json", model.metrics().at("cv")));
-  LEPTON_RETURN_IF_ERROR(put("feature_importance.json", model.learner().Importance()));
+  Json importance = {{"model", model.learner().Importance()}};
+  if (model.metrics().contains("permutation_importance")) {
+    importance["permutation"] = model.metrics().at("permutation_importance");
+  }
+  LEPTON_RETURN_IF_ERROR(put("feature_importance.json", importance));
   LEPTON_RETURN_IF_ERROR(put("iv_report.json", model.pipeline().Report()));
   if (model.scorecard()) LEPTON_RETURN_IF_ERROR(put("scorecard.json", model.scorecard()->ToJson()));
   LEPTON_ASSIGN_OR_RETURN(auto files, model.Files());

@@ -63,7 +63,7 @@ namespace lepton::train {
 
 // Where a build is. `fraction` grows monotonically from 0 to 1 over the whole build.
 struct TrainProgress {
-  std::string phase;  // "load", "cv", "fit", "evaluate", "log", "done"
+  std::string phase;  // "load", "cv", "fit", "evaluate", "importance", "log", "done"
   int fold = 0;       // 1-based during "cv"
   int folds = 0;
   int candidate = 0;  // 1-based during "cv"

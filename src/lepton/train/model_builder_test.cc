@@ -179,6 +179,20 @@ TEST_F(TrackedTest, GermanCreditScorecardIsTrackedSavedAndReloadedBitIdentically
                            "model/pipeline.json", "model/model.json", "model/manifest.json"}) {
     EXPECT_TRUE(paths.contains(want)) << want;
   }
+  // Feature importance: the learner's own (|coefficient| per WOE feature) and permutation
+  // importance of the 17 input columns on the test part; checking_status, the column with the
+  // highest IV, is among the three the scorecard relies on most.
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::string importance_text, tracking_->ReadArtifact(model.run_id(), "feature_importance.json"));
+  const Json importance = *ParseJson(importance_text);
+  EXPECT_EQ(importance["model"].size(), 17u) << importance["model"];
+  const Json& permutation = importance["permutation"];
+  EXPECT_EQ(permutation["rows"], 300);
+  EXPECT_EQ(permutation["repeats"], 5);
+  EXPECT_NEAR(permutation["baseline"].get<double>(), summary["auc"].get<double>(), 1e-12);
+  ASSERT_EQ(permutation["columns"].size(), 17u);
+  std::vector<std::string> top;
+  for (int k = 0; k < 3; ++k) top.push_back(permutation["columns"][k]["column"]);
+  EXPECT_THAT(top, ::testing::Contains("checking_status")) << permutation;
 
   // Save / Load: checksummed files, bit-identical predictions on every row.
   const std::string dir = TempDir("lepton-model");
@@ -208,6 +222,7 @@ TEST_F(TrackedTest, XGBoostEarlyStopsOnASliceOfTheTrainingPartAndLogsRounds) {
   Json j = ExampleConfig("model_config_xgboost.json");
   j.erase("search");
   j.erase("cv");
+  j["early_stopping"] = {{"rounds", 40}, {"validation_fraction", 0.2}};
   ModelBuilder builder(Config(j), {.tracking = tracking_.get()});
   LEPTON_ASSERT_OK_AND_ASSIGN(Model model, builder.build_and_train(German()));
   EXPECT_EQ(model.lineage().validation_rows, 140);  // 20% of the 700 training rows
@@ -505,13 +520,15 @@ lake::RecordBatch Xor(int64_t rows, uint64_t seed) {
   std::normal_distribution<double> normal;
   lake::RecordBatch b(lake::Schema({{"x", lake::DataType::kDouble, true},
                                     {"y", lake::DataType::kDouble, true},
-                                    {"label", lake::DataType::kString, true}}));
+                                    {"label", lake::DataType::kString, true},
+                                    {"noise", lake::DataType::kDouble, true}}));
   for (int64_t i = 0; i < rows; ++i) {
     const double x = normal(rng);
     const double y = normal(rng);
     b.mutable_column(0).AppendDouble(x);
     b.mutable_column(1).AppendDouble(y);
     b.mutable_column(2).AppendString(x * y > 0 ? "same" : "different");
+    b.mutable_column(3).AppendDouble(normal(rng));
   }
   return b;
 }
@@ -538,6 +555,17 @@ TEST(ModelBuilderTest, MlpLearnsANonlinearTaskThroughThePluginAndReloadsBitIdent
   EXPECT_GT(model.metrics()["summary"]["auc"].get<double>(), 0.95) << model.metrics()["summary"];
   EXPECT_TRUE(TorchPluginLoaded());
   EXPECT_TRUE(TorchMapped());
+  // Permutation importance explains the MLP too: shuffling x or y destroys the XOR (AUC falls
+  // to about 0.5), shuffling the noise column changes next to nothing.
+  const Json& importance = model.metrics()["permutation_importance"];
+  ASSERT_EQ(importance["columns"].size(), 3u) << importance;
+  EXPECT_EQ(importance["metric"], "auc");
+  std::map<std::string, double> drop;
+  for (const Json& c : importance["columns"]) drop[c["column"].get<std::string>()] = c["mean"].get<double>();
+  EXPECT_GT(drop["x"], 0.3) << importance;
+  EXPECT_GT(drop["y"], 0.3) << importance;
+  EXPECT_LT(std::fabs(drop["noise"]), 0.03) << importance;
+  EXPECT_EQ(importance["columns"][2]["column"], "noise");
 
   const std::string dir = TempDir("lepton-model-mlp");
   ASSERT_OK(model.Save(dir));

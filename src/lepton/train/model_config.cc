@@ -333,6 +333,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const Json& config) {
   auto metrics = r.Object("metrics");
   auto threshold = r.Number("threshold", 0, 1, false, false);
   auto early = r.Object("early_stopping");
+  auto importance = r.fields().OptionalValue("permutation_importance");
   auto experiment = r.Object("experiment");
   auto scorecard = r.Object("scorecard");
   auto slices = r.fields().OptionalValue("fairness_slices");
@@ -486,6 +487,21 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const Json& config) {
                             "\" has no early stopping (xgboost and mlp have)"));
     }
     c.early_stopping = spec;
+  }
+  if (importance) {
+    // false / true, or {"repeats": k, "max_rows": n} (enabled).
+    if (importance->is_boolean()) {
+      c.permutation_importance.enabled = importance->get<bool>();
+    } else if (importance->is_object()) {
+      Reader p(*importance, "permutation_importance");
+      auto repeats = p.Int("repeats", 1, 100);
+      auto max_rows = p.Int("max_rows", 1, 100000000);
+      LEPTON_RETURN_IF_ERROR(p.Finish());
+      if (repeats) c.permutation_importance.repeats = static_cast<int>(*repeats);
+      if (max_rows) c.permutation_importance.max_rows = *max_rows;
+    } else {
+      return Invalid(StrCat("permutation_importance: expected true, false or an object, got ", Got(*importance)));
+    }
   }
   if (experiment) {
     Reader e(*experiment, "experiment");

@@ -101,6 +101,13 @@ struct EarlyStoppingSpec {
   double validation_fraction = 0.1;
 };
 
+// Permutation importance of the raw input columns on the test part (train/importance.h).
+struct ImportanceSpec {
+  bool enabled = true;
+  int repeats = 5;
+  int64_t max_rows = 2000;
+};
+
 struct ExperimentSpec {
   std::string name = "default";
   std::string run_name;  // "" → tracking's default
@@ -132,6 +139,7 @@ struct ModelConfig {
   std::string selection_metric;             // for search/CV; default by task
   double threshold = 0.5;
   std::optional<EarlyStoppingSpec> early_stopping;
+  ImportanceSpec permutation_importance;
   ExperimentSpec experiment;
   std::optional<ml::ScorecardScaling> scorecard;
   std::vector<SliceSpec> fairness_slices;

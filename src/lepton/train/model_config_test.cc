@@ -98,6 +98,11 @@ TEST(ModelConfigTest, ErrorsNameTheJsonPathAndWhatWasExpected) {
       {[](Json& c) { c["threshold"] = "best"; }, "threshold: expected a number in [0, 1], got \"best\""},
       {[](Json& c) { c["target"]["task"] = "regression"; }, "target.positive_class: only for task \"binary\""},
       {[](Json& c) { c["colour"] = "blue"; }, "colour: unknown field"},
+      {[](Json& c) { c["permutation_importance"] = "yes"; },
+       "permutation_importance: expected true, false or an object, got \"yes\""},
+      {[](Json& c) { c["permutation_importance"] = {{"repeats", 0}}; },
+       "permutation_importance.repeats: expected an integer in [1, 100], got 0"},
+      {[](Json& c) { c["permutation_importance"] = {{"rows", 10}}; }, "permutation_importance.rows: unknown field"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     Json c = Minimal();
@@ -105,6 +110,22 @@ TEST(ModelConfigTest, ErrorsNameTheJsonPathAndWhatWasExpected) {
     SCOPED_TRACE(c.dump());
     EXPECT_THAT(ErrorOf(c), HasSubstr(cases[i].want)) << "case " << i;
   }
+}
+
+TEST(ModelConfigTest, PermutationImportanceIsOnByDefaultAndConfigurable) {
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelConfig d, ModelConfig::FromJson(Minimal()));
+  EXPECT_TRUE(d.permutation_importance.enabled);
+  EXPECT_EQ(d.permutation_importance.repeats, 5);
+  EXPECT_EQ(d.permutation_importance.max_rows, 2000);
+  Json c = Minimal();
+  c["permutation_importance"] = false;
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelConfig off, ModelConfig::FromJson(c));
+  EXPECT_FALSE(off.permutation_importance.enabled);
+  c["permutation_importance"] = {{"repeats", 3}, {"max_rows", 500}};
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelConfig set, ModelConfig::FromJson(c));
+  EXPECT_TRUE(set.permutation_importance.enabled);
+  EXPECT_EQ(set.permutation_importance.repeats, 3);
+  EXPECT_EQ(set.permutation_importance.max_rows, 500);
 }
 
 TEST(ModelConfigTest, TorchFlavorsValidateAndMlpTakesEarlyStopping) {

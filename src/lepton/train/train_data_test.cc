@@ -42,11 +42,11 @@ Json Example(const std::string& file) {
   return *ParseJson(*text);
 }
 
-// Issue 4 asks for >= 0.77. The example config (depth by 5-fold CV, early stopping on 20% of
-// the training part) measures 0.759 on this split; the bound checked is 0.75 (see the docs).
+// The example config: depth and number of trees chosen together by 5-fold CV on the training
+// part, final fit on all of it (CV chose depth 2, 400 trees, CV AUC 0.793; test AUC 0.799).
 TEST(TrainDataTest, GermanCreditXGBoost) {
   Json s = Summary("credit/german_credit.csv", Example("model_config_xgboost.json"));
-  EXPECT_GE(s.value("auc", 0.0), 0.75);
+  EXPECT_GE(s.value("auc", 0.0), 0.77);
 }
 
 TEST(TrainDataTest, TaiwanDefaultXGBoost) {

@@ -188,6 +188,71 @@ CREATE TABLE tracking_artifacts (
 );
 )sql",
        ""},
+      {5, "registry: registered models, versions, tags, aliases and their history",
+       // A version's number comes from registry_models.next_version (UPDATE … RETURNING-free:
+       // read and bump inside one write transaction). registry_alias_history is append-only:
+       // which version an alias pointed at, when, set by whom (version -1: alias removed).
+       R"sql(
+CREATE TABLE registry_models (
+  name TEXT PRIMARY KEY,
+  description TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  next_version BIGINT NOT NULL
+);
+CREATE TABLE registry_model_tags (
+  name TEXT NOT NULL REFERENCES registry_models(name) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (name, key)
+);
+CREATE TABLE registry_versions (
+  name TEXT NOT NULL REFERENCES registry_models(name) ON DELETE CASCADE,
+  version BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  status_message TEXT NOT NULL,
+  source TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  flavor TEXT NOT NULL,
+  description TEXT NOT NULL,
+  manifest_sha256 TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (name, version)
+);
+CREATE INDEX registry_versions_run ON registry_versions(run_id);
+CREATE TABLE registry_version_tags (
+  name TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (name, version, key),
+  FOREIGN KEY (name, version) REFERENCES registry_versions(name, version) ON DELETE CASCADE
+);
+CREATE TABLE registry_aliases (
+  name TEXT NOT NULL REFERENCES registry_models(name) ON DELETE CASCADE,
+  alias TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (name, alias),
+  FOREIGN KEY (name, version) REFERENCES registry_versions(name, version)
+);
+CREATE TABLE registry_alias_history (
+  seq BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  previous_version BIGINT NOT NULL,
+  changed_by TEXT NOT NULL,
+  changed_at TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  PRIMARY KEY (name, seq)
+);
+)sql",
+       ""},
   };
   return *migrations;
 }

@@ -1,0 +1,166 @@
+#pragma once
+// `RegistryService`: the model registry, MLflow-style. A registered model has numbered versions
+// (1, 2, 3, … per model, never reused); a version is a model bundle — the files
+// `train::Model::Save` writes (manifest.json with the sha256 of every other file,
+// pipeline.json, the learner's file, metrics, scorecard) — kept under
+// `<models_root>/<name>/<version>/`. Aliases ("staging", "production", "champion", any name)
+// point at versions; they move atomically, every move is kept in an append-only history, and a
+// version an alias points at cannot be deleted.
+//
+// Registration is crash-safe: the version row is inserted as `pending_registration`, the files
+// are written into a temporary folder, verified by loading them (`train::Model::Load`, which
+// checks every checksum), renamed into place, and only then is the version `ready`. A failure
+// marks it `failed_registration` with the reason; a crash leaves a pending row that
+// `RecoverPending` fails at the next start. Only ready versions can be aliased or loaded.
+//
+// Model names are one path segment: 1-64 characters of a-z, 0-9, '-', '_', '.', starting with
+// a letter or digit (they appear in inference URLs, /v2/models/<name>). Permission resources
+// are "models/<name>" (a grant on "models/*" covers every model). Alias names: 1-64 of a-z,
+// 0-9, '-', '_', starting with a letter, not "latest" and not "v<digits>" (they would read
+// like versions).
+//
+// Thread-safe: all methods may run concurrently, also from several processes sharing one store
+// and models folder (version numbers and alias moves are decided in store transactions).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lepton/base/clock.h"
+#include "lepton/base/json.h"
+#include "lepton/store/meta_store.h"
+#include "lepton/tracking/tracking_service.h"
+#include "lepton/train/model.h"
+
+namespace lepton::registry {
+
+enum class VersionStatus { kPendingRegistration, kReady, kFailedRegistration };
+// "pending_registration", "ready", "failed_registration" (MLflow's ModelVersionStatus).
+std::string_view VersionStatusName(VersionStatus status);
+
+struct RegisteredModel {
+  std::string name;
+  std::string description;
+  std::map<std::string, std::string> tags;
+  std::map<std::string, int64_t> aliases;  // alias → version
+  int64_t latest_version = 0;              // highest ready version, 0 when none
+  std::string created_by;
+  std::string created_at;
+  std::string updated_at;
+  Json ToJson() const;
+};
+
+struct ModelVersion {
+  std::string name;
+  int64_t version = 0;
+  VersionStatus status = VersionStatus::kPendingRegistration;
+  std::string status_message;
+  std::string source;   // "run:<run_id>" or "upload"
+  std::string run_id;   // "" when not from a run
+  std::string flavor;   // "logistic", "xgboost", …
+  std::string description;
+  std::string manifest_sha256;
+  std::map<std::string, std::string> tags;
+  std::vector<std::string> aliases;
+  std::string created_by;
+  std::string created_at;
+  std::string updated_at;
+  Json ToJson() const;
+};
+
+struct AliasChange {
+  std::string alias;
+  int64_t version = 0;           // -1: the alias was removed
+  int64_t previous_version = 0;  // -1: the alias was new
+  std::string changed_by;
+  std::string changed_at;
+  std::string comment;
+  Json ToJson() const;
+};
+
+// InvalidArgument explaining the rules above.
+absl::Status ValidateModelName(std::string_view name);
+absl::Status ValidateAliasName(std::string_view alias);
+// "models/<name>".
+std::string ModelResource(std::string_view name);
+
+class RegistryService {
+ public:
+  // `models_root` is created when missing. `tracking` gives access to runs' model artifacts.
+  RegistryService(store::MetaStore& store, Clock& clock, std::string models_root,
+                  tracking::TrackingService& tracking);
+
+  // Models. AlreadyExists for a taken name; NotFound for an unknown one.
+  absl::StatusOr<RegisteredModel> CreateModel(std::string_view name, std::string_view description,
+                                              const std::map<std::string, std::string>& tags,
+                                              std::string_view user);
+  absl::StatusOr<RegisteredModel> GetModel(std::string_view name);
+  // Every model, by name; `name_prefix` filters.
+  absl::StatusOr<std::vector<RegisteredModel>> ListModels(std::string_view name_prefix = "");
+  absl::StatusOr<RegisteredModel> UpdateModel(std::string_view name, std::string_view description);
+  absl::Status SetModelTag(std::string_view name, std::string_view key, std::string_view value);
+  absl::Status DeleteModelTag(std::string_view name, std::string_view key);
+  // FailedPrecondition while any alias exists (delete or move them first); removes the
+  // versions' bundles too.
+  absl::Status DeleteModel(std::string_view name);
+
+  // Versions. From a finished run of the tracking service that logged a model (artifacts
+  // "model/…"): NotFound for an unknown run, FailedPrecondition when the run is not finished or
+  // has no model, DataLoss when the run's files fail their checksums.
+  absl::StatusOr<ModelVersion> CreateVersionFromRun(std::string_view name, std::string_view run_id,
+                                                    std::string_view description, std::string_view user);
+  // From bundle files (name → bytes, e.g. an uploaded archive). The files must form a bundle
+  // that loads: DataLoss on a checksum mismatch, InvalidArgument for a missing or malformed
+  // manifest, an unknown flavor or unexpected files.
+  absl::StatusOr<ModelVersion> CreateVersionFromFiles(std::string_view name,
+                                                      const std::map<std::string, std::string>& files,
+                                                      std::string_view description, std::string_view user);
+  absl::StatusOr<ModelVersion> GetVersion(std::string_view name, int64_t version);
+  // Newest first.
+  absl::StatusOr<std::vector<ModelVersion>> ListVersions(std::string_view name);
+  absl::StatusOr<ModelVersion> UpdateVersion(std::string_view name, int64_t version, std::string_view description);
+  absl::Status SetVersionTag(std::string_view name, int64_t version, std::string_view key, std::string_view value);
+  absl::Status DeleteVersionTag(std::string_view name, int64_t version, std::string_view key);
+  // FailedPrecondition naming the aliases when any points at it.
+  absl::Status DeleteVersion(std::string_view name, int64_t version);
+
+  // The bundle files of a ready version, each verified against the manifest (DataLoss on a
+  // mismatch). FailedPrecondition for a version that is not ready.
+  absl::StatusOr<std::map<std::string, std::string>> BundleFiles(std::string_view name, int64_t version);
+  // The loaded model (checksums verified by train::Model::Load).
+  absl::StatusOr<train::Model> LoadVersion(std::string_view name, int64_t version);
+  // Where a version's bundle lives.
+  std::string BundleDir(std::string_view name, int64_t version) const;
+
+  // Aliases. `SetAlias` points `alias` at a ready version (moving it if it exists) in one
+  // transaction with its history row; returns the previous version (-1 when new).
+  absl::StatusOr<int64_t> SetAlias(std::string_view name, std::string_view alias, int64_t version,
+                                   std::string_view user, std::string_view comment = "");
+  absl::Status DeleteAlias(std::string_view name, std::string_view alias, std::string_view user,
+                           std::string_view comment = "");
+  // The version behind `alias`. NotFound when the alias does not exist.
+  absl::StatusOr<ModelVersion> GetVersionByAlias(std::string_view name, std::string_view alias);
+  // Oldest first; `alias` "" for every alias of the model.
+  absl::StatusOr<std::vector<AliasChange>> AliasHistory(std::string_view name, std::string_view alias = "");
+
+  // Fails versions left `pending_registration` by a crash before `older_than` (the start of
+  // this process), and removes their temporary folders. Returns how many.
+  absl::StatusOr<int64_t> RecoverPending(absl::Time older_than);
+
+ private:
+  absl::StatusOr<ModelVersion> Register(std::string_view name, const std::map<std::string, std::string>& files,
+                                        std::string_view source, std::string_view run_id,
+                                        std::string_view description, std::string_view user);
+  absl::Status RequireModel(store::SqlSession& s, std::string_view name);
+
+  store::MetaStore& store_;
+  Clock& clock_;
+  std::string models_root_;
+  tracking::TrackingService& tracking_;
+};
+
+}  // namespace lepton::registry

@@ -1,0 +1,314 @@
+// The registry on a real store (SQLite, and PostgreSQL when LEPTON_TEST_PG_URL is set) with
+// real models: each test trains a small logistic model through ModelBuilder with tracking, so
+// versions are registered from genuine runs and bundles.
+
+#include "lepton/registry/registry_service.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lepton/base/crypto.h"
+#include "lepton/base/files.h"
+#include "lepton/base/strings.h"
+#include "lepton/base/testing/status_matchers.h"
+#include "lepton/store/testing/test_store.h"
+#include "lepton/train/model_builder.h"
+
+namespace lepton::registry {
+namespace {
+
+using ::lepton::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+lake::RecordBatch Data(int64_t rows, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  lake::RecordBatch b(lake::Schema({{"income", lake::DataType::kDouble, true},
+                                    {"region", lake::DataType::kString, true},
+                                    {"label", lake::DataType::kString, true}}));
+  for (int64_t i = 0; i < rows; ++i) {
+    const double x = normal(rng);
+    b.mutable_column(0).AppendDouble(x);
+    b.mutable_column(1).AppendString(i % 2 ? "north" : "south");
+    b.mutable_column(2).AppendString(x + normal(rng) > 0.5 ? "bad" : "good");
+  }
+  return b;
+}
+
+class RegistryTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    LEPTON_ASSERT_OK_AND_ASSIGN(store_, store::testing::OpenTestStore(GetParam()));
+    root_ = (std::filesystem::temp_directory_path() / StrCat("lepton_registry_", ::getpid(), "_", HexEncode(RandomBytes(6)))).string();
+    tracking_ = std::make_unique<tracking::TrackingService>(*store_, Clock::System(), root_ + "/artifacts");
+    registry_ = std::make_unique<RegistryService>(*store_, Clock::System(), root_ + "/models", *tracking_);
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  // A finished run with a logged model.
+  std::string TrainRun(uint64_t seed = 1) {
+    auto config = train::ModelConfig::FromJson(
+        {{"dataset", {{"name", "test/applicants"}}},
+         {"target", {{"column", "label"}, {"positive_class", "bad"}}},
+         {"learner", {{"flavor", "logistic"}}},
+         {"split", {{"method", "stratified"}, {"test_fraction", 0.3}, {"seed", seed}}},
+         {"experiment", {{"name", "credit/registry-test"}}}});
+    EXPECT_TRUE(config.ok()) << config.status();
+    train::ModelBuilder builder(*config, {.tracking = tracking_.get()});
+    auto model = builder.build_and_train(Data(300, seed));
+    EXPECT_TRUE(model.ok()) << model.status();
+    return model.ok() ? model->run_id() : "";
+  }
+
+  std::unique_ptr<store::MetaStore> store_;
+  std::string root_;
+  std::unique_ptr<tracking::TrackingService> tracking_;
+  std::unique_ptr<RegistryService> registry_;
+};
+
+TEST_P(RegistryTest, ModelsWithTagsDescriptionsAndNameRules) {
+  LEPTON_ASSERT_OK_AND_ASSIGN(RegisteredModel m, registry_->CreateModel("credit-scorer", "PD model", {{"team", "risk"}}, "ada"));
+  EXPECT_EQ(m.name, "credit-scorer");
+  EXPECT_EQ(m.tags["team"], "risk");
+  EXPECT_EQ(m.latest_version, 0);
+  EXPECT_EQ(m.created_by, "ada");
+  EXPECT_THAT(registry_->CreateModel("credit-scorer", "", {}, "bob"), StatusIs(absl::StatusCode::kAlreadyExists));
+  for (const char* bad : {"", "Credit", "credit/scorer", "-x", "a b", "..x/y"}) {
+    EXPECT_THAT(registry_->CreateModel(bad, "", {}, "ada"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("model name"))) << bad;
+  }
+  ASSERT_OK(registry_->CreateModel("fraud", "", {}, "ada").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto all, registry_->ListModels());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "credit-scorer");
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto some, registry_->ListModels("fr"));
+  ASSERT_EQ(some.size(), 1u);
+  EXPECT_EQ(some[0].name, "fraud");
+
+  LEPTON_ASSERT_OK_AND_ASSIGN(m, registry_->UpdateModel("credit-scorer", "probability of default"));
+  EXPECT_EQ(m.description, "probability of default");
+  ASSERT_OK(registry_->SetModelTag("credit-scorer", "team", "credit-risk"));
+  ASSERT_OK(registry_->SetModelTag("credit-scorer", "tier", "1"));
+  ASSERT_OK(registry_->DeleteModelTag("credit-scorer", "tier"));
+  EXPECT_THAT(registry_->DeleteModelTag("credit-scorer", "tier"), StatusIs(absl::StatusCode::kNotFound));
+  LEPTON_ASSERT_OK_AND_ASSIGN(m, registry_->GetModel("credit-scorer"));
+  EXPECT_EQ(m.tags, (std::map<std::string, std::string>{{"team", "credit-risk"}}));
+  EXPECT_THAT(registry_->GetModel("nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("'nope'")));
+}
+
+TEST_P(RegistryTest, VersionsFromRunsAreNumberedVerifiedAndLoadBitIdentically) {
+  ASSERT_OK(registry_->CreateModel("credit-scorer", "", {}, "ada").status());
+  const std::string run1 = TrainRun(1), run2 = TrainRun(2);
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion v1, registry_->CreateVersionFromRun("credit-scorer", run1, "first", "ada"));
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion v2, registry_->CreateVersionFromRun("credit-scorer", run2, "", "bob"));
+  EXPECT_EQ(v1.version, 1);
+  EXPECT_EQ(v2.version, 2);
+  EXPECT_EQ(v1.status, VersionStatus::kReady);
+  EXPECT_EQ(v1.source, "run:" + run1);
+  EXPECT_EQ(v1.run_id, run1);
+  EXPECT_EQ(v1.flavor, "logistic");
+  EXPECT_EQ(v2.created_by, "bob");
+  EXPECT_TRUE(PathExists(registry_->BundleDir("credit-scorer", 1) + "/manifest.json"));
+
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto versions, registry_->ListVersions("credit-scorer"));
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0].version, 2);  // newest first
+  LEPTON_ASSERT_OK_AND_ASSIGN(RegisteredModel m, registry_->GetModel("credit-scorer"));
+  EXPECT_EQ(m.latest_version, 2);
+
+  // The registered bundle predicts exactly as the run's model.
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Model loaded, registry_->LoadVersion("credit-scorer", 1));
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Model from_run, train::Model::Load(tracking_->ArtifactDir(*tracking_->GetRunInfo(run1)) + "/model"));
+  const lake::RecordBatch rows = Data(200, 9);
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Predictions p, loaded.Predict(rows));
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Predictions q, from_run.Predict(rows));
+  ASSERT_EQ(p.scores.size(), 200u);
+  EXPECT_EQ(std::memcmp(p.scores.data(), q.scores.data(), p.scores.size() * sizeof(double)), 0);
+
+  // Unknown or unfinished runs, unknown models.
+  EXPECT_THAT(registry_->CreateVersionFromRun("credit-scorer", "nope", "", "ada"), StatusIs(absl::StatusCode::kNotFound));
+  LEPTON_ASSERT_OK_AND_ASSIGN(tracking::Experiment e, tracking_->GetExperimentByName("credit/registry-test"));
+  LEPTON_ASSERT_OK_AND_ASSIGN(tracking::RunInfo running, tracking_->CreateRun({.experiment_id = e.id, .name = "manual", .user = "ada"}));
+  EXPECT_THAT(registry_->CreateVersionFromRun("credit-scorer", running.id, "", "ada"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not finished")));
+  EXPECT_THAT(registry_->CreateVersionFromRun("other", run1, "", "ada"), StatusIs(absl::StatusCode::kNotFound));
+
+  ASSERT_OK(registry_->SetVersionTag("credit-scorer", 1, "validated", "yes"));
+  LEPTON_ASSERT_OK_AND_ASSIGN(v1, registry_->UpdateVersion("credit-scorer", 1, "the first one"));
+  EXPECT_EQ(v1.description, "the first one");
+  EXPECT_EQ(v1.tags["validated"], "yes");
+  EXPECT_THAT(registry_->GetVersion("credit-scorer", 3), StatusIs(absl::StatusCode::kNotFound, HasSubstr("no version 3")));
+}
+
+TEST_P(RegistryTest, BundlesMoveBetweenInstallationsAndDamageIsRefused) {
+  ASSERT_OK(registry_->CreateModel("credit-scorer", "", {}, "ada").status());
+  ASSERT_OK(registry_->CreateVersionFromRun("credit-scorer", TrainRun(), "", "ada").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto files, registry_->BundleFiles("credit-scorer", 1));
+  EXPECT_TRUE(files.contains("manifest.json"));
+  EXPECT_TRUE(files.contains("pipeline.json"));
+  EXPECT_TRUE(files.contains("model.json"));
+
+  // A second installation (its own store and folders) takes the bundle as a new version.
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto other_store, store::testing::OpenTestStore(GetParam()));
+  tracking::TrackingService other_tracking(*other_store, Clock::System(), root_ + "/other-artifacts");
+  RegistryService other(*other_store, Clock::System(), root_ + "/other-models", other_tracking);
+  ASSERT_OK(other.CreateModel("imported", "", {}, "eve").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion up, other.CreateVersionFromFiles("imported", files, "from prod", "eve"));
+  EXPECT_EQ(up.version, 1);
+  EXPECT_EQ(up.source, "upload");
+  EXPECT_EQ(up.flavor, "logistic");
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto round_trip, other.BundleFiles("imported", 1));
+  EXPECT_EQ(round_trip, files);
+
+  // Damaged uploads: a changed byte, a missing file, an extra file, no manifest. None of them
+  // takes a version number.
+  auto changed = files;
+  changed["pipeline.json"][changed["pipeline.json"].size() / 2] ^= 1;
+  EXPECT_THAT(other.CreateVersionFromFiles("imported", changed, "", "eve"),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("pipeline.json")));
+  auto missing = files;
+  missing.erase("model.json");
+  EXPECT_THAT(other.CreateVersionFromFiles("imported", missing, "", "eve"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("model.json is listed in the manifest but missing")));
+  auto extra = files;
+  extra["notes.txt"] = "hi";
+  EXPECT_THAT(other.CreateVersionFromFiles("imported", extra, "", "eve"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unexpected file notes.txt")));
+  auto traversal = files;
+  traversal["../x"] = "hi";
+  EXPECT_THAT(other.CreateVersionFromFiles("imported", traversal, "", "eve"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a plain file name")));
+  auto no_manifest = files;
+  no_manifest.erase("manifest.json");
+  EXPECT_THAT(other.CreateVersionFromFiles("imported", no_manifest, "", "eve"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no manifest.json")));
+  // A manifest naming an unknown flavor, with consistent checksums: refused by the loader,
+  // and the version it took is recorded as failed.
+  auto manifest = *ParseJson(files["manifest.json"]);
+  manifest["flavor"] = "prophet";
+  auto unknown = files;
+  unknown["manifest.json"] = manifest.dump();
+  EXPECT_THAT(other.CreateVersionFromFiles("imported", unknown, "", "eve"), StatusIs(absl::StatusCode::kInvalidArgument));
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto versions, other.ListVersions("imported"));
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0].status, VersionStatus::kFailedRegistration);
+  EXPECT_FALSE(versions[0].status_message.empty());
+  EXPECT_FALSE(PathExists(other.BundleDir("imported", 2)));
+
+  // A bundle changed on disk after registration is caught at load.
+  const std::string pipeline = registry_->BundleDir("credit-scorer", 1) + "/pipeline.json";
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::string text, ReadFile(pipeline));
+  text[text.size() / 3] ^= 1;
+  ASSERT_OK(WriteFileAtomically(pipeline, text));
+  EXPECT_THAT(registry_->LoadVersion("credit-scorer", 1), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("pipeline.json")));
+  EXPECT_THAT(registry_->BundleFiles("credit-scorer", 1), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("pipeline.json")));
+}
+
+TEST_P(RegistryTest, AliasesMoveAtomicallyKeepHistoryAndProtectTheirVersions) {
+  ASSERT_OK(registry_->CreateModel("credit-scorer", "", {}, "ada").status());
+  ASSERT_OK(registry_->CreateVersionFromRun("credit-scorer", TrainRun(1), "", "ada").status());
+  ASSERT_OK(registry_->CreateVersionFromRun("credit-scorer", TrainRun(2), "", "ada").status());
+
+  LEPTON_ASSERT_OK_AND_ASSIGN(int64_t previous, registry_->SetAlias("credit-scorer", "production", 1, "ada", "go live"));
+  EXPECT_EQ(previous, -1);
+  LEPTON_ASSERT_OK_AND_ASSIGN(previous, registry_->SetAlias("credit-scorer", "production", 2, "bob", "v2 is better"));
+  EXPECT_EQ(previous, 1);
+  ASSERT_OK(registry_->SetAlias("credit-scorer", "champion", 2, "bob").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion prod, registry_->GetVersionByAlias("credit-scorer", "production"));
+  EXPECT_EQ(prod.version, 2);
+  EXPECT_THAT(prod.aliases, ElementsAre("champion", "production"));
+  LEPTON_ASSERT_OK_AND_ASSIGN(RegisteredModel m, registry_->GetModel("credit-scorer"));
+  EXPECT_EQ(m.aliases, (std::map<std::string, int64_t>{{"champion", 2}, {"production", 2}}));
+
+  // Protected: a version behind an alias, and a model with aliases, cannot be deleted.
+  EXPECT_THAT(registry_->DeleteVersion("credit-scorer", 2),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("champion, production")));
+  EXPECT_THAT(registry_->DeleteModel("credit-scorer"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("aliases")));
+  ASSERT_OK(registry_->DeleteVersion("credit-scorer", 1));  // no alias left on 1
+  EXPECT_FALSE(PathExists(registry_->BundleDir("credit-scorer", 1)));
+  EXPECT_THAT(registry_->SetAlias("credit-scorer", "production", 1, "ada"), StatusIs(absl::StatusCode::kNotFound));
+
+  ASSERT_OK(registry_->DeleteAlias("credit-scorer", "champion", "ada", "retired"));
+  EXPECT_THAT(registry_->GetVersionByAlias("credit-scorer", "champion"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(registry_->DeleteAlias("credit-scorer", "champion", "ada"), StatusIs(absl::StatusCode::kNotFound));
+
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto history, registry_->AliasHistory("credit-scorer", "production"));
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].version, 1);
+  EXPECT_EQ(history[0].previous_version, -1);
+  EXPECT_EQ(history[0].changed_by, "ada");
+  EXPECT_EQ(history[0].comment, "go live");
+  EXPECT_EQ(history[1].version, 2);
+  EXPECT_EQ(history[1].previous_version, 1);
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto all, registry_->AliasHistory("credit-scorer"));
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[3].alias, "champion");
+  EXPECT_EQ(all[3].version, -1);  // removed
+  EXPECT_EQ(all[3].previous_version, 2);
+
+  for (const char* bad : {"latest", "v3", "Production", "1st", "a/b", ""}) {
+    EXPECT_THAT(registry_->SetAlias("credit-scorer", bad, 2, "ada"), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+  }
+}
+
+TEST_P(RegistryTest, ConcurrentMovesOfOneAliasLoseNoHistory) {
+  ASSERT_OK(registry_->CreateModel("m", "", {}, "ada").status());
+  const std::string run = TrainRun();
+  for (int i = 0; i < 3; ++i) ASSERT_OK(registry_->CreateVersionFromRun("m", run, "", "ada").status());
+  constexpr int kThreads = 4, kMoves = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kMoves; ++k) {
+        if (!registry_->SetAlias("m", "production", 1 + (t + k) % 3, StrCat("user", t)).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto history, registry_->AliasHistory("m", "production"));
+  ASSERT_EQ(history.size(), static_cast<size_t>(kThreads * kMoves));
+  // Each move's "previous" is the version the one before it set: a chain with no gaps.
+  EXPECT_EQ(history[0].previous_version, -1);
+  for (size_t i = 1; i < history.size(); ++i) EXPECT_EQ(history[i].previous_version, history[i - 1].version) << i;
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion now, registry_->GetVersionByAlias("m", "production"));
+  EXPECT_EQ(now.version, history.back().version);
+}
+
+TEST_P(RegistryTest, InterruptedRegistrationsAreFailedAtRecovery) {
+  ASSERT_OK(registry_->CreateModel("m", "", {}, "ada").status());
+  // What a crash between "pending" and "ready" leaves: the row and a temporary folder.
+  ASSERT_OK(store_->Exec("INSERT INTO registry_versions (name, version, status, status_message, source, run_id, flavor, "
+                         "description, manifest_sha256, created_by, created_at, updated_at) VALUES "
+                         "('m', 1, 'pending_registration', '', 'upload', '', 'logistic', '', '', 'ada', "
+                         "'2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')")
+                .status());
+  ASSERT_OK(store_->Exec("UPDATE registry_models SET next_version = 2 WHERE name = 'm'").status());
+  const std::string temp = registry_->BundleDir("m", 1) + ".tmp-crashed";
+  ASSERT_OK(MakeDirs(temp));
+  ASSERT_OK(WriteFileAtomically(temp + "/manifest.json", "{"));
+  EXPECT_THAT(registry_->SetAlias("m", "production", 1, "ada"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("pending")));
+  LEPTON_ASSERT_OK_AND_ASSIGN(int64_t failed, registry_->RecoverPending(absl::Now()));
+  EXPECT_EQ(failed, 1);
+  EXPECT_FALSE(PathExists(temp));
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion v, registry_->GetVersion("m", 1));
+  EXPECT_EQ(v.status, VersionStatus::kFailedRegistration);
+  EXPECT_THAT(v.status_message, HasSubstr("interrupted"));
+  EXPECT_THAT(registry_->LoadVersion("m", 1), StatusIs(absl::StatusCode::kFailedPrecondition));
+  // The next registration takes the next number.
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion next, registry_->CreateVersionFromRun("m", TrainRun(), "", "ada"));
+  EXPECT_EQ(next.version, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, RegistryTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+}  // namespace
+}  // namespace lepton::registry

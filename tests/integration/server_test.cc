@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -321,6 +322,112 @@ TEST_P(ServerTest, TrainingJobTrainsTheExampleAndTracksTheRun) {
   r = Cli({"train", "status", job_id, "--server", server_->url(), "--token", admin});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("succeeded"));
+}
+
+// The registry over REST: a trained run registered as versions, aliases with history, a bundle
+// downloaded as a tar archive (GNU tar lists it) and uploaded again as a new version, the
+// deletion rules, and who may do what.
+TEST_P(ServerTest, RegistryVersionsAliasesAndBundlesOverRest) {
+  Start();
+  const std::string admin = AdminToken();
+  const std::string examples = std::string(LEPTON_SOURCE_DIR) + "/examples/credit-scoring/";
+  CliResult r = Cli({"lake", "ingest", examples + "german_credit.csv", "--dataset", "credit/german_credit",
+                     "--server", server_->url(), "--token", admin});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"train", "-f", examples + "model_config.json", "--server", server_->url(), "--token", admin});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string run_id = r.out.substr(4, r.out.find(' ', 4) - 4);
+
+  api::HttpResponse created = Http("POST", "/api/v1/models", admin,
+                                   R"({"name":"credit-scorer","description":"PD scorecard","tags":{"team":"risk"}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Http("POST", "/api/v1/models", admin, R"({"name":"credit-scorer"})").status, 409);
+  EXPECT_EQ(Http("POST", "/api/v1/models", admin, R"({"name":"Credit Scorer"})").status, 400);
+  for (int i = 1; i <= 2; ++i) {
+    api::HttpResponse v = Http("POST", "/api/v1/models/credit-scorer/versions", admin,
+                               DumpJson(Json{{"run_id", run_id}, {"description", StrCat("take ", i)}}));
+    ASSERT_EQ(v.status, 201) << v.body;
+    EXPECT_EQ(Body(v)["version"], i);
+    EXPECT_EQ(Body(v)["status"], "ready");
+    EXPECT_EQ(Body(v)["flavor"], "logistic");
+  }
+  EXPECT_EQ(Http("POST", "/api/v1/models/credit-scorer/versions", admin, R"({"run_id":"nope"})").status, 404);
+  EXPECT_EQ(Http("GET", "/api/v1/models/credit-scorer/versions/x", admin).status, 400);
+  EXPECT_EQ(Http("GET", "/api/v1/models/credit-scorer/versions/9", admin).status, 404);
+
+  // Aliases: set, move (previous version answered), read, history.
+  api::HttpResponse a = Http("PUT", "/api/v1/models/credit-scorer/aliases/production", admin,
+                             R"({"version":1,"comment":"first release"})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(Body(a)["previous_version"], -1);
+  a = Http("PUT", "/api/v1/models/credit-scorer/aliases/production", admin, R"({"version":2})");
+  EXPECT_EQ(Body(a)["previous_version"], 1);
+  EXPECT_EQ(Body(Http("GET", "/api/v1/models/credit-scorer/aliases/production", admin))["version"], 2);
+  EXPECT_EQ(Http("PUT", "/api/v1/models/credit-scorer/aliases/latest", admin, R"({"version":2})").status, 400);
+  Json history = Body(Http("GET", "/api/v1/models/credit-scorer/alias-history?alias=production", admin));
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0]["comment"], "first release");
+  EXPECT_EQ(history[1]["previous_version"], 1);
+  Json model = Body(Http("GET", "/api/v1/models/credit-scorer", admin));
+  EXPECT_EQ(model["aliases"]["production"], 2);
+  EXPECT_EQ(model["latest_version"], 2);
+  EXPECT_EQ(model["tags"]["team"], "risk");
+
+  // A version behind an alias, or a model with aliases, cannot be deleted.
+  api::HttpResponse del = Http("DELETE", "/api/v1/models/credit-scorer/versions/2", admin);
+  EXPECT_EQ(del.status, 409);
+  EXPECT_THAT(del.body, HasSubstr("production"));
+  EXPECT_EQ(Http("DELETE", "/api/v1/models/credit-scorer", admin).status, 409);
+  EXPECT_EQ(Http("DELETE", "/api/v1/models/credit-scorer/versions/1", admin).status, 200);
+
+  // The bundle: a tar archive GNU tar can list, uploaded again as a version of another model.
+  api::HttpResponse bundle = Http("GET", "/api/v1/models/credit-scorer/versions/2/bundle", admin);
+  ASSERT_EQ(bundle.status, 200) << bundle.body;
+  EXPECT_EQ(bundle.content_type, "application/x-tar");
+  const std::string tar_path = (dir_ / "bundle.tar").string();
+  ASSERT_OK(WriteFileAtomically(tar_path, bundle.body));
+  std::string listing;
+  if (FILE* p = ::popen(StrCat("tar -tf '", tar_path, "'").c_str(), "r")) {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) listing.append(buf, n);
+    EXPECT_EQ(::pclose(p), 0);
+  }
+  for (const char* f : {"manifest.json", "pipeline.json", "model.json", "metrics.json", "scorecard.json"}) {
+    EXPECT_THAT(listing, HasSubstr(f));
+  }
+  ASSERT_EQ(Http("POST", "/api/v1/models", admin, R"({"name":"imported"})").status, 201);
+  api::HttpResponse up = Http("POST", "/api/v1/models/imported/versions/upload?description=copied", admin, bundle.body);
+  ASSERT_EQ(up.status, 201) << up.body;
+  EXPECT_EQ(Body(up)["source"], "upload");
+  EXPECT_EQ(Body(up)["description"], "copied");
+  EXPECT_EQ(Http("GET", "/api/v1/models/imported/versions/1/bundle", admin).body, bundle.body);
+  // A damaged upload (one byte of a file changed, so its checksum fails) is refused.
+  std::string damaged = bundle.body;
+  const size_t at = damaged.find("\"points\"");
+  ASSERT_NE(at, std::string::npos);
+  damaged[at + 2] ^= 1;
+  api::HttpResponse bad = Http("POST", "/api/v1/models/imported/versions/upload", admin, damaged);
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_THAT(bad.body, HasSubstr("does not match its sha256"));
+  EXPECT_EQ(Http("POST", "/api/v1/models/imported/versions/upload", admin, "not a tar").status, 400);
+
+  // Roles: a viewer reads, cannot register or move aliases; a data scientist registers but
+  // cannot move aliases; an ML engineer moves them.
+  auto token_for = [&](const std::string& user, const std::string& role) {
+    EXPECT_EQ(Http("POST", "/api/v1/users", admin,
+                   DumpJson(Json{{"name", user}, {"role", role}, {"scope", "models/*"}})).status, 201);
+    return Body(Http("POST", "/api/v1/users/" + user + "/tokens", admin, "{}"))["token"].get<std::string>();
+  };
+  const std::string vic = token_for("vic", "viewer"), dana = token_for("dana", "data_scientist"),
+                    mel = token_for("mel", "ml_engineer");
+  EXPECT_EQ(Http("GET", "/api/v1/models/credit-scorer", vic).status, 200);
+  EXPECT_EQ(Body(Http("GET", "/api/v1/models", vic)).size(), 2u);
+  EXPECT_EQ(Http("POST", "/api/v1/models", vic, R"({"name":"x"})").status, 403);
+  EXPECT_EQ(Http("POST", "/api/v1/models", dana, R"({"name":"x"})").status, 201);
+  EXPECT_EQ(Http("PUT", "/api/v1/models/credit-scorer/aliases/staging", dana, R"({"version":2})").status, 403);
+  EXPECT_EQ(Http("PUT", "/api/v1/models/credit-scorer/aliases/staging", mel, R"({"version":2})").status, 200);
+  EXPECT_EQ(Http("DELETE", "/api/v1/models/credit-scorer/aliases/staging", vic).status, 403);
+  EXPECT_EQ(Http("DELETE", "/api/v1/models/credit-scorer/aliases/staging", mel).status, 200);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServerTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),

@@ -1,6 +1,7 @@
 #include "lepton/api/tracking_routes.h"
 
 #include "lepton/api/api_service.h"
+#include "lepton/api/route_schema.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
 
@@ -8,19 +9,9 @@ namespace lepton::api {
 namespace {
 
 using auth::Action;
+using namespace schema;  // NOLINT: the schema fragments read as a small DSL here
 using tracking::TrackingService;
 
-Json Str() { return {{"type", "string"}}; }
-Json Int() { return {{"type", "integer"}}; }
-Json Num() { return {{"type", "number"}}; }
-Json NullableStr() { return {{"type", "string"}, {"nullable", true}}; }
-Json StrMap() { return {{"type", "object"}, {"additionalProperties", Str()}}; }
-Json Array(Json items) { return {{"type", "array"}, {"items", std::move(items)}}; }
-Json Obj(Json props, std::vector<std::string> required = {}) {
-  Json j = {{"type", "object"}, {"properties", std::move(props)}};
-  if (!required.empty()) j["required"] = required;
-  return j;
-}
 
 Json ExperimentSchema() {
   return Obj({{"id", Str()}, {"name", Str()}, {"description", Str()}, {"tags", StrMap()},
@@ -82,18 +73,6 @@ absl::StatusOr<tracking::RunInfo> RunFor(TrackingService& s, const RouteContext&
   }
   if (action != Action::kRead) LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, action, e->name));
   return run;
-}
-
-absl::StatusOr<std::map<std::string, std::string>> StringMap(const std::optional<Json>& j,
-                                                             std::string_view path) {
-  std::map<std::string, std::string> out;
-  if (!j) return out;
-  if (!j->is_object()) return absl::InvalidArgumentError(StrCat(path, ": expected an object of strings"));
-  for (const auto& [k, v] : j->items()) {
-    if (!v.is_string()) return absl::InvalidArgumentError(StrCat(path, ".", k, ": expected a string"));
-    out[k] = v.get<std::string>();
-  }
-  return out;
 }
 
 // The array field `key` of the body, each element an object for `JsonFields`.

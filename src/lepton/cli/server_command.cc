@@ -17,6 +17,7 @@
 #include "lepton/api/lake_routes.h"
 #include "lepton/api/tracking_routes.h"
 #include "lepton/api/training_routes.h"
+#include "lepton/api/registry_routes.h"
 #include "lepton/jobs/job_runner.h"
 #include "lepton/lake/crypto/keys.h"
 #include "lepton/lake/lake.h"
@@ -127,6 +128,15 @@ int RunServer(const Argv& argv) {
   api::AddJobRoutes(service.router(), job_runner);
   api::AddTrackingRoutes(service.router(), tracking_service);
   api::AddTrainingRoutes(service.router(), job_runner, lake, tracking_service);
+  // Model bundles live under <home>/models/<name>/<version>/. Registrations a crash interrupted
+  // (still pending from before this start) are marked failed.
+  registry::RegistryService registry_service(**store, clock, config->home + "/models", tracking_service);
+  if (auto failed = registry_service.RecoverPending(clock.Now()); !failed.ok()) {
+    Log(LogLevel::kError, "recovering interrupted model registrations", {{"status", failed.status().ToString()}});
+  } else if (*failed > 0) {
+    Log(LogLevel::kWarning, "interrupted model registrations marked failed", {{"versions", *failed}});
+  }
+  api::AddRegistryRoutes(service.router(), registry_service);
   const auto colon = config->listen.rfind(':');
   api::HttpServerOptions http;
   http.host = config->listen.substr(0, colon);

@@ -224,6 +224,11 @@ TEST_F(TableTest, WriterKilledAtAnyPointLeavesTheTableAtACommittedVersion) {
   };
   int64_t last_version = -1;
   int kills_mid_history = 0;
+  // On a loaded machine one commit can take longer than the longest delay, and no kill would
+  // ever land after a commit: after two kills in a row without a new commit, the delays double
+  // (up to 64x). Regression: under a parallel build the test once saw no commit in 400 kills.
+  double stretch = 1;
+  int stalls = 0;
   // Kills continue until they have landed in the middle of enough history (how many commits a
   // delay covers depends on the machine's load); the cap only bounds a broken writer.
   for (int i = 0; i < 400 && (i < 16 || last_version < 12 || kills_mid_history < 8); ++i) {
@@ -231,13 +236,21 @@ TEST_F(TableTest, WriterKilledAtAnyPointLeavesTheTableAtACommittedVersion) {
     ASSERT_GE(pid, 0);
     if (pid == 0) writer_loop();
     // Delays spread over several commits' worth of work, so kills land in every phase.
-    std::this_thread::sleep_for(std::chrono::microseconds(2000 + (7919 * i) % 60000));
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(static_cast<int64_t>((2000 + (7919 * i) % 60000) * stretch)));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the writer exited on its own with " << status;
 
     auto latest = delta::DeltaLog(dir_, clock_).LatestVersion();
+    const bool progressed = latest.ok() && *latest > last_version;
+    if (!progressed && ++stalls >= 2) {
+      stretch = std::min(stretch * 2, 64.0);
+      stalls = 0;
+    } else if (progressed) {
+      stalls = 0;
+    }
     if (!latest.ok()) {
       EXPECT_TRUE(absl::IsNotFound(latest.status())) << latest.status();
       continue;

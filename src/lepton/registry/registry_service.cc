@@ -9,6 +9,7 @@
 #include "lepton/base/ids.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
+#include "lepton/registry/model_card.h"
 
 namespace lepton::registry {
 namespace {
@@ -321,7 +322,9 @@ absl::Status RegistryService::DeleteModel(std::string_view name) {
       return absl::FailedPreconditionError(StrCat("model '", name, "' still has aliases (", StrJoin(held, ", "),
                                                   "); delete them first"));
     }
-    LEPTON_RETURN_IF_ERROR(tx.Exec("DELETE FROM registry_version_tags WHERE name = ?", {std::string(name)}).status());
+    for (const char* table : {"registry_version_tags", "registry_cards", "registry_promotions", "registry_policies"}) {
+      LEPTON_RETURN_IF_ERROR(tx.Exec(StrCat("DELETE FROM ", table, " WHERE name = ?"), {std::string(name)}).status());
+    }
     LEPTON_RETURN_IF_ERROR(tx.Exec("DELETE FROM registry_versions WHERE name = ?", {std::string(name)}).status());
     LEPTON_RETURN_IF_ERROR(tx.Exec("DELETE FROM registry_model_tags WHERE name = ?", {std::string(name)}).status());
     return tx.Exec("DELETE FROM registry_models WHERE name = ?", {std::string(name)}).status();
@@ -484,6 +487,12 @@ absl::Status RegistryService::DeleteVersion(std::string_view name, int64_t versi
     }
     LEPTON_RETURN_IF_ERROR(tx.Exec("DELETE FROM registry_version_tags WHERE name = ? AND version = ?",
                                    {std::string(name), version}).status());
+    LEPTON_RETURN_IF_ERROR(tx.Exec("DELETE FROM registry_cards WHERE name = ? AND version = ?",
+                                   {std::string(name), version}).status());
+    // Pending requests for the version end with it (decided ones stay as history).
+    LEPTON_RETURN_IF_ERROR(tx.Exec("UPDATE registry_promotions SET state = 'cancelled', decided_by = '-', decided_at = ?, "
+                                   "decision_comment = 'version deleted' WHERE name = ? AND version = ? AND state = 'pending'",
+                                   {FormatTimestamp(clock_.Now()), std::string(name), version}).status());
     return tx.Exec("DELETE FROM registry_versions WHERE name = ? AND version = ?", {std::string(name), version}).status();
   }));
   std::error_code ec;
@@ -527,37 +536,52 @@ absl::StatusOr<train::Model> RegistryService::LoadVersion(std::string_view name,
   return train::Model::Load(BundleDir(name, version));
 }
 
+absl::StatusOr<int64_t> RegistryService::MoveAlias(store::SqlSession& tx, std::string_view name,
+                                                   std::string_view alias, int64_t version, std::string_view user,
+                                                   std::string_view comment) {
+  LEPTON_ASSIGN_OR_RETURN(ModelVersion v, QueryVersion(tx, name, version));
+  if (v.status != VersionStatus::kReady) {
+    return absl::FailedPreconditionError(StrCat("model '", name, "' version ", version, " is ",
+                                                VersionStatusName(v.status), "; only ready versions take aliases"));
+  }
+  LEPTON_ASSIGN_OR_RETURN(store::ResultSet old, tx.Query("SELECT version FROM registry_aliases WHERE name = ? AND alias = ?",
+                                                         {std::string(name), std::string(alias)}));
+  const std::string now = FormatTimestamp(clock_.Now());
+  int64_t previous = -1;
+  if (!old.rows.empty()) {
+    previous = old.rows[0].Int(0);
+    LEPTON_RETURN_IF_ERROR(tx.Exec("UPDATE registry_aliases SET version = ?, updated_by = ?, updated_at = ? WHERE name = ? AND alias = ?",
+                                   {version, std::string(user), now, std::string(name), std::string(alias)}).status());
+  } else {
+    LEPTON_RETURN_IF_ERROR(tx.Exec("INSERT INTO registry_aliases (name, alias, version, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)",
+                                   {std::string(name), std::string(alias), version, std::string(user), now}).status());
+  }
+  LEPTON_ASSIGN_OR_RETURN(store::ResultSet seq, tx.Query("SELECT MAX(seq) FROM registry_alias_history WHERE name = ?",
+                                                         {std::string(name)}));
+  const int64_t next = (seq.rows.empty() ? 0 : seq.rows[0].Int(0, 0)) + 1;
+  LEPTON_RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO registry_alias_history (seq, name, alias, version, previous_version, changed_by, changed_at, comment) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+              {next, std::string(name), std::string(alias), version, previous, std::string(user), now, std::string(comment)})
+          .status());
+  return previous;
+}
+
 absl::StatusOr<int64_t> RegistryService::SetAlias(std::string_view name, std::string_view alias, int64_t version,
                                                   std::string_view user, std::string_view comment) {
   LEPTON_RETURN_IF_ERROR(ValidateAliasName(alias));
   if (comment.size() > kMaxTagValue) return absl::InvalidArgumentError("comment: at most 5000 bytes");
+  LEPTON_ASSIGN_OR_RETURN(Policy policy, GetPolicy(name));
+  if (policy.IsProtected(alias)) {
+    return absl::FailedPreconditionError(StrCat("alias '", alias, "' of model '", name,
+                                                "' is protected: request a promotion, which passes the quality gates "
+                                                "and needs an approver's decision"));
+  }
   int64_t previous = -1;
   LEPTON_RETURN_IF_ERROR(store_.Transaction([&](store::SqlSession& tx) -> absl::Status {
-    previous = -1;
-    const std::string now = FormatTimestamp(clock_.Now());
-    LEPTON_RETURN_IF_ERROR(LockModel(tx, name, now));
-    LEPTON_ASSIGN_OR_RETURN(ModelVersion v, QueryVersion(tx, name, version));
-    if (v.status != VersionStatus::kReady) {
-      return absl::FailedPreconditionError(StrCat("model '", name, "' version ", version, " is ",
-                                                  VersionStatusName(v.status), "; only ready versions take aliases"));
-    }
-    LEPTON_ASSIGN_OR_RETURN(store::ResultSet old, tx.Query("SELECT version FROM registry_aliases WHERE name = ? AND alias = ?",
-                                                           {std::string(name), std::string(alias)}));
-    if (!old.rows.empty()) {
-      previous = old.rows[0].Int(0);
-      LEPTON_RETURN_IF_ERROR(tx.Exec("UPDATE registry_aliases SET version = ?, updated_by = ?, updated_at = ? WHERE name = ? AND alias = ?",
-                                     {version, std::string(user), now, std::string(name), std::string(alias)}).status());
-    } else {
-      LEPTON_RETURN_IF_ERROR(tx.Exec("INSERT INTO registry_aliases (name, alias, version, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)",
-                                     {std::string(name), std::string(alias), version, std::string(user), now}).status());
-    }
-    LEPTON_ASSIGN_OR_RETURN(store::ResultSet seq, tx.Query("SELECT MAX(seq) FROM registry_alias_history WHERE name = ?",
-                                                           {std::string(name)}));
-    const int64_t next = (seq.rows.empty() ? 0 : seq.rows[0].Int(0, 0)) + 1;
-    return tx.Exec("INSERT INTO registry_alias_history (seq, name, alias, version, previous_version, changed_by, changed_at, comment) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   {next, std::string(name), std::string(alias), version, previous, std::string(user), now, std::string(comment)})
-        .status();
+    LEPTON_RETURN_IF_ERROR(LockModel(tx, name, FormatTimestamp(clock_.Now())));
+    LEPTON_ASSIGN_OR_RETURN(previous, MoveAlias(tx, name, alias, version, user, comment));
+    return absl::OkStatus();
   }));
   return previous;
 }
@@ -565,6 +589,12 @@ absl::StatusOr<int64_t> RegistryService::SetAlias(std::string_view name, std::st
 absl::Status RegistryService::DeleteAlias(std::string_view name, std::string_view alias, std::string_view user,
                                           std::string_view comment) {
   if (comment.size() > kMaxTagValue) return absl::InvalidArgumentError("comment: at most 5000 bytes");
+  LEPTON_ASSIGN_OR_RETURN(Policy policy, GetPolicy(name));
+  if (policy.IsProtected(alias)) {
+    return absl::FailedPreconditionError(StrCat("alias '", alias, "' of model '", name,
+                                                "' is protected: an approver must first remove it from the policy's "
+                                                "protected_aliases"));
+  }
   return store_.Transaction([&](store::SqlSession& tx) -> absl::Status {
     const std::string now = FormatTimestamp(clock_.Now());
     LEPTON_RETURN_IF_ERROR(LockModel(tx, name, now));
@@ -613,6 +643,299 @@ absl::StatusOr<std::vector<AliasChange>> RegistryService::AliasHistory(std::stri
     }
     return absl::OkStatus();
   }));
+  return out;
+}
+
+// ------------------------------------------------------------------ governance
+
+std::string_view PromotionStateName(PromotionState state) {
+  switch (state) {
+    case PromotionState::kPending: return "pending";
+    case PromotionState::kApproved: return "approved";
+    case PromotionState::kRejected: return "rejected";
+    case PromotionState::kCancelled: return "cancelled";
+  }
+  return "pending";
+}
+
+Json Promotion::ToJson() const {
+  return {{"id", id},
+          {"name", name},
+          {"version", version},
+          {"alias", alias},
+          {"state", PromotionStateName(state)},
+          {"requested_by", requested_by},
+          {"requested_at", requested_at},
+          {"comment", comment},
+          {"gate_report", gate_report},
+          {"decided_by", decided_by.empty() ? Json(nullptr) : Json(decided_by)},
+          {"decided_at", decided_at.empty() ? Json(nullptr) : Json(decided_at)},
+          {"decision_comment", decision_comment}};
+}
+
+namespace {
+
+constexpr char kPromotionColumns[] =
+    "id, name, version, alias, state, requested_by, requested_at, comment, gate_report, decided_by, decided_at, "
+    "decision_comment";
+
+absl::StatusOr<Promotion> PromotionFromRow(const store::Row& r) {
+  Promotion p;
+  p.id = r.String(0);
+  p.name = r.String(1);
+  p.version = r.Int(2);
+  p.alias = r.String(3);
+  const std::string state = r.String(4);
+  if (state == "pending") p.state = PromotionState::kPending;
+  else if (state == "approved") p.state = PromotionState::kApproved;
+  else if (state == "rejected") p.state = PromotionState::kRejected;
+  else if (state == "cancelled") p.state = PromotionState::kCancelled;
+  else return absl::DataLossError(StrCat("registry: unknown promotion state '", state, "' in the store"));
+  p.requested_by = r.String(5);
+  p.requested_at = r.String(6);
+  p.comment = r.String(7);
+  auto report = ParseJson(r.String(8));
+  p.gate_report = report.ok() ? *report : Json();
+  p.decided_by = r.String(9);
+  p.decided_at = r.String(10);
+  p.decision_comment = r.String(11);
+  return p;
+}
+
+absl::StatusOr<Promotion> QueryPromotion(store::SqlSession& s, std::string_view name, std::string_view id) {
+  LEPTON_ASSIGN_OR_RETURN(store::ResultSet rs,
+                          s.Query(StrCat("SELECT ", kPromotionColumns, " FROM registry_promotions WHERE id = ? AND name = ?"),
+                                  {std::string(id), std::string(name)}));
+  if (rs.rows.empty()) return absl::NotFoundError(StrCat("model '", name, "' has no promotion request '", id, "'"));
+  return PromotionFromRow(rs.rows[0]);
+}
+
+}  // namespace
+
+absl::StatusOr<Policy> RegistryService::GetPolicy(std::string_view name) {
+  LEPTON_RETURN_IF_ERROR(RequireModel(store_, name));
+  LEPTON_ASSIGN_OR_RETURN(store::ResultSet rs,
+                          store_.Query("SELECT policy FROM registry_policies WHERE name = ?", {std::string(name)}));
+  if (rs.rows.empty()) return Policy();
+  auto j = ParseJson(rs.rows[0].String(0));
+  if (!j.ok()) return absl::DataLossError(StrCat("model '", name, "': stored policy is not JSON"));
+  return Policy::FromJson(*j);
+}
+
+absl::StatusOr<Policy> RegistryService::SetPolicy(std::string_view name, const Json& policy, std::string_view user) {
+  LEPTON_ASSIGN_OR_RETURN(Policy p, Policy::FromJson(policy));
+  for (const std::string& alias : p.protected_aliases) {
+    if (absl::Status s = ValidateAliasName(alias); !s.ok()) {
+      return absl::InvalidArgumentError(StrCat("policy.protected_aliases: ", s.message()));
+    }
+  }
+  const std::string now = FormatTimestamp(clock_.Now());
+  LEPTON_RETURN_IF_ERROR(store_.Transaction([&](store::SqlSession& tx) -> absl::Status {
+    LEPTON_RETURN_IF_ERROR(LockModel(tx, name, now));
+    LEPTON_RETURN_IF_ERROR(tx.Exec("DELETE FROM registry_policies WHERE name = ?", {std::string(name)}).status());
+    return tx.Exec("INSERT INTO registry_policies (name, policy, updated_by, updated_at) VALUES (?, ?, ?, ?)",
+                   {std::string(name), p.ToJson().dump(), std::string(user), now})
+        .status();
+  }));
+  return p;
+}
+
+absl::StatusOr<std::pair<Json, Json>> RegistryService::BundleMetadata(std::string_view name, int64_t version) {
+  LEPTON_ASSIGN_OR_RETURN(auto files, BundleFiles(name, version));
+  auto manifest = ParseJson(files["manifest.json"]);
+  if (!manifest.ok()) return absl::DataLossError(StrCat("model '", name, "' version ", version, ": manifest.json is damaged"));
+  Json metrics = Json::object();
+  if (auto it = files.find("metrics.json"); it != files.end()) {
+    auto m = ParseJson(it->second);
+    if (!m.ok()) return absl::DataLossError(StrCat("model '", name, "' version ", version, ": metrics.json is damaged"));
+    metrics = *m;
+  }
+  return std::make_pair(*std::move(manifest), std::move(metrics));
+}
+
+absl::StatusOr<Json> RegistryService::GetCard(std::string_view name, int64_t version) {
+  LEPTON_ASSIGN_OR_RETURN(ModelVersion v, GetVersion(name, version));
+  LEPTON_ASSIGN_OR_RETURN(auto meta, BundleMetadata(name, version));
+  LEPTON_ASSIGN_OR_RETURN(store::ResultSet rs, store_.Query("SELECT edits FROM registry_cards WHERE name = ? AND version = ?",
+                                                            {std::string(name), version}));
+  Json edits = Json::object();
+  if (!rs.rows.empty()) {
+    auto j = ParseJson(rs.rows[0].String(0));
+    if (j.ok()) edits = *j;
+  }
+  return BuildCard({.model = v.name, .version = v.version, .created_by = v.created_by, .created_at = v.created_at,
+                    .description = v.description, .manifest = meta.first, .metrics = meta.second},
+                   edits);
+}
+
+absl::StatusOr<Json> RegistryService::UpdateCard(std::string_view name, int64_t version, const Json& changes,
+                                                 std::string_view user) {
+  LEPTON_RETURN_IF_ERROR(ApplyCardEdits(Json::object(), changes).status());  // validate before any I/O
+  const std::string now = FormatTimestamp(clock_.Now());
+  LEPTON_RETURN_IF_ERROR(store_.Transaction([&](store::SqlSession& tx) -> absl::Status {
+    LEPTON_RETURN_IF_ERROR(LockModel(tx, name, now));
+    LEPTON_RETURN_IF_ERROR(QueryVersion(tx, name, version).status());
+    LEPTON_ASSIGN_OR_RETURN(store::ResultSet rs, tx.Query("SELECT edits FROM registry_cards WHERE name = ? AND version = ?",
+                                                          {std::string(name), version}));
+    Json current = Json::object();
+    if (!rs.rows.empty()) {
+      auto j = ParseJson(rs.rows[0].String(0));
+      if (j.ok()) current = *j;
+    }
+    LEPTON_ASSIGN_OR_RETURN(Json merged, ApplyCardEdits(current, changes));
+    LEPTON_RETURN_IF_ERROR(tx.Exec("DELETE FROM registry_cards WHERE name = ? AND version = ?",
+                                   {std::string(name), version}).status());
+    return tx.Exec("INSERT INTO registry_cards (name, version, edits, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)",
+                   {std::string(name), version, merged.dump(), std::string(user), now})
+        .status();
+  }));
+  return GetCard(name, version);
+}
+
+absl::StatusOr<GateReport> RegistryService::CheckGates(std::string_view name, int64_t version, std::string_view alias) {
+  LEPTON_RETURN_IF_ERROR(ValidateAliasName(alias));
+  LEPTON_ASSIGN_OR_RETURN(Policy policy, GetPolicy(name));
+  LEPTON_ASSIGN_OR_RETURN(auto meta, BundleMetadata(name, version));
+  LEPTON_ASSIGN_OR_RETURN(Json card, GetCard(name, version));
+  std::optional<Json> incumbent;
+  int64_t incumbent_version = -1;
+  if (policy.not_worse_than) {
+    auto behind = GetVersionByAlias(name, policy.not_worse_than->alias);
+    if (behind.ok() && behind->version != version) {
+      incumbent_version = behind->version;
+      LEPTON_ASSIGN_OR_RETURN(auto theirs, BundleMetadata(name, behind->version));
+      incumbent = theirs.second;
+    } else if (!behind.ok() && !absl::IsNotFound(behind.status())) {
+      return behind.status();
+    }
+  }
+  return EvaluateGates(policy, meta.second, card, incumbent, incumbent_version);
+}
+
+absl::StatusOr<Promotion> RegistryService::RequestPromotion(std::string_view name, int64_t version,
+                                                            std::string_view alias, std::string_view user,
+                                                            std::string_view comment) {
+  if (comment.size() > kMaxTagValue) return absl::InvalidArgumentError("comment: at most 5000 bytes");
+  LEPTON_ASSIGN_OR_RETURN(GateReport gates, CheckGates(name, version, alias));
+  if (!gates.passed) {
+    return absl::FailedPreconditionError(StrCat("model '", name, "' version ", version, " fails the quality gates for '",
+                                                alias, "': ", gates.FailureSummary()));
+  }
+  LEPTON_ASSIGN_OR_RETURN(Policy policy, GetPolicy(name));
+  Promotion p{.id = NewId(), .name = std::string(name), .version = version, .alias = std::string(alias),
+              .requested_by = std::string(user), .requested_at = FormatTimestamp(clock_.Now()),
+              .comment = std::string(comment), .gate_report = gates.ToJson()};
+  const bool immediate = !policy.IsProtected(alias);
+  if (immediate) {
+    p.state = PromotionState::kApproved;
+    p.decided_by = std::string(user);
+    p.decided_at = p.requested_at;
+    p.decision_comment = "unprotected alias: applied at once";
+  }
+  LEPTON_RETURN_IF_ERROR(store_.Transaction([&](store::SqlSession& tx) -> absl::Status {
+    LEPTON_RETURN_IF_ERROR(LockModel(tx, name, p.requested_at));
+    LEPTON_ASSIGN_OR_RETURN(ModelVersion v, QueryVersion(tx, name, version));
+    if (v.status != VersionStatus::kReady) {
+      return absl::FailedPreconditionError(StrCat("model '", name, "' version ", version, " is ",
+                                                  VersionStatusName(v.status), ", not ready"));
+    }
+    LEPTON_ASSIGN_OR_RETURN(store::ResultSet dup,
+                            tx.Query("SELECT id FROM registry_promotions WHERE name = ? AND alias = ? AND version = ? "
+                                     "AND state = 'pending'",
+                                     {std::string(name), std::string(alias), version}));
+    if (!dup.rows.empty()) {
+      return absl::FailedPreconditionError(StrCat("a promotion of model '", name, "' version ", version, " to '", alias,
+                                                  "' is already pending (", dup.rows[0].String(0), ")"));
+    }
+    if (immediate) LEPTON_RETURN_IF_ERROR(MoveAlias(tx, name, alias, version, user, comment).status());
+    return tx.Exec(StrCat("INSERT INTO registry_promotions (", kPromotionColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                   {p.id, p.name, p.version, p.alias, std::string(PromotionStateName(p.state)), p.requested_by,
+                    p.requested_at, p.comment, p.gate_report.dump(), p.decided_by, p.decided_at, p.decision_comment})
+        .status();
+  }));
+  return p;
+}
+
+absl::StatusOr<Promotion> RegistryService::Decide(std::string_view name, std::string_view id, std::string_view user,
+                                                  std::string_view comment, PromotionState to) {
+  if (comment.size() > kMaxTagValue) return absl::InvalidArgumentError("comment: at most 5000 bytes");
+  LEPTON_ASSIGN_OR_RETURN(Promotion before, GetPromotion(name, id));
+  // The gates again at approval: the version behind the compared alias may have changed.
+  std::optional<GateReport> gates;
+  if (to == PromotionState::kApproved && before.state == PromotionState::kPending) {
+    LEPTON_ASSIGN_OR_RETURN(gates, CheckGates(name, before.version, before.alias));
+    if (!gates->passed) {
+      return absl::FailedPreconditionError(StrCat("model '", name, "' version ", before.version,
+                                                  " no longer passes the quality gates for '", before.alias,
+                                                  "': ", gates->FailureSummary()));
+    }
+  }
+  Promotion p;
+  const std::string now = FormatTimestamp(clock_.Now());
+  LEPTON_RETURN_IF_ERROR(store_.Transaction([&](store::SqlSession& tx) -> absl::Status {
+    LEPTON_RETURN_IF_ERROR(LockModel(tx, name, now));
+    LEPTON_ASSIGN_OR_RETURN(p, QueryPromotion(tx, name, id));
+    if (p.state != PromotionState::kPending) {
+      return absl::FailedPreconditionError(StrCat("promotion request ", id, " was already ", PromotionStateName(p.state),
+                                                  p.decided_by.empty() ? std::string() : StrCat(" by ", p.decided_by)));
+    }
+    if (to == PromotionState::kCancelled) {
+      if (user != p.requested_by) {
+        return absl::PermissionDeniedError(StrCat("only ", p.requested_by, ", who requested it, may cancel promotion request ", id));
+      }
+    } else if (user == p.requested_by) {
+      return absl::PermissionDeniedError(StrCat("four eyes: ", user, " requested promotion ", id,
+                                                " and may not decide it; another approver must"));
+    }
+    if (to == PromotionState::kApproved) {
+      LEPTON_RETURN_IF_ERROR(MoveAlias(tx, name, p.alias, p.version, user,
+                                       StrCat("promotion ", id, " approved", comment.empty() ? "" : ": ", comment))
+                                 .status());
+      p.gate_report = gates->ToJson();
+    }
+    p.state = to;
+    p.decided_by = std::string(user);
+    p.decided_at = now;
+    p.decision_comment = std::string(comment);
+    LEPTON_ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE registry_promotions SET state = ?, decided_by = ?, decided_at = ?, "
+                                               "decision_comment = ?, gate_report = ? WHERE id = ? AND state = 'pending'",
+                                               {std::string(PromotionStateName(to)), p.decided_by, p.decided_at,
+                                                p.decision_comment, p.gate_report.dump(), std::string(id)}));
+    if (n != 1) return absl::AbortedError(StrCat("promotion request ", id, " changed concurrently; try again"));
+    return absl::OkStatus();
+  }));
+  return p;
+}
+
+absl::StatusOr<Promotion> RegistryService::ApprovePromotion(std::string_view name, std::string_view id,
+                                                            std::string_view user, std::string_view comment) {
+  return Decide(name, id, user, comment, PromotionState::kApproved);
+}
+absl::StatusOr<Promotion> RegistryService::RejectPromotion(std::string_view name, std::string_view id,
+                                                           std::string_view user, std::string_view comment) {
+  return Decide(name, id, user, comment, PromotionState::kRejected);
+}
+absl::StatusOr<Promotion> RegistryService::CancelPromotion(std::string_view name, std::string_view id,
+                                                           std::string_view user, std::string_view comment) {
+  return Decide(name, id, user, comment, PromotionState::kCancelled);
+}
+
+absl::StatusOr<Promotion> RegistryService::GetPromotion(std::string_view name, std::string_view id) {
+  LEPTON_RETURN_IF_ERROR(RequireModel(store_, name));
+  return QueryPromotion(store_, name, id);
+}
+
+absl::StatusOr<std::vector<Promotion>> RegistryService::ListPromotions(std::string_view name, std::string_view state) {
+  LEPTON_RETURN_IF_ERROR(RequireModel(store_, name));
+  LEPTON_ASSIGN_OR_RETURN(store::ResultSet rs,
+                          store_.Query(StrCat("SELECT ", kPromotionColumns, " FROM registry_promotions WHERE name = ? "
+                                              "AND (? = '' OR state = ?) ORDER BY requested_at DESC, id DESC"),
+                                       {std::string(name), std::string(state), std::string(state)}));
+  std::vector<Promotion> out;
+  for (const store::Row& r : rs.rows) {
+    LEPTON_ASSIGN_OR_RETURN(Promotion p, PromotionFromRow(r));
+    out.push_back(std::move(p));
+  }
   return out;
 }
 

@@ -7,6 +7,15 @@
 // point at versions; they move atomically, every move is kept in an append-only history, and a
 // version an alias points at cannot be deleted.
 //
+// Governance: each model has a `Policy` (gates.h; default: "production" is protected, no
+// gates). A protected alias never moves by `SetAlias`: `RequestPromotion` evaluates the gates
+// (FailedPrecondition naming the failed gates and their numbers) and opens a pending request;
+// `ApprovePromotion` by another user than the requester (four eyes; PermissionDenied
+// otherwise) evaluates the gates again and moves the alias in the same transaction that
+// records the decision; `RejectPromotion` (another user) and `CancelPromotion` (the requester)
+// close it without a move. A request to an unprotected alias that passes the gates is applied
+// at once. Model cards (model_card.h) are generated from the bundle plus edits kept per version.
+//
 // Registration is crash-safe: the version row is inserted as `pending_registration`, the files
 // are written into a temporary folder, verified by loading them (`train::Model::Load`, which
 // checks every checksum), renamed into place, and only then is the version `ready`. A failure
@@ -32,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "lepton/base/clock.h"
 #include "lepton/base/json.h"
+#include "lepton/registry/gates.h"
 #include "lepton/store/meta_store.h"
 #include "lepton/tracking/tracking_service.h"
 #include "lepton/train/model.h"
@@ -69,6 +79,26 @@ struct ModelVersion {
   std::string created_by;
   std::string created_at;
   std::string updated_at;
+  Json ToJson() const;
+};
+
+enum class PromotionState { kPending, kApproved, kRejected, kCancelled };
+// "pending", "approved", "rejected", "cancelled".
+std::string_view PromotionStateName(PromotionState state);
+
+struct Promotion {
+  std::string id;
+  std::string name;
+  int64_t version = 0;
+  std::string alias;
+  PromotionState state = PromotionState::kPending;
+  std::string requested_by;
+  std::string requested_at;
+  std::string comment;
+  Json gate_report;       // GateReport::ToJson at the request (at the approval once approved)
+  std::string decided_by;  // "" while pending
+  std::string decided_at;
+  std::string decision_comment;
   Json ToJson() const;
 };
 
@@ -138,6 +168,7 @@ class RegistryService {
 
   // Aliases. `SetAlias` points `alias` at a ready version (moving it if it exists) in one
   // transaction with its history row; returns the previous version (-1 when new).
+  // FailedPrecondition for a protected alias (see the file comment).
   absl::StatusOr<int64_t> SetAlias(std::string_view name, std::string_view alias, int64_t version,
                                    std::string_view user, std::string_view comment = "");
   absl::Status DeleteAlias(std::string_view name, std::string_view alias, std::string_view user,
@@ -146,6 +177,30 @@ class RegistryService {
   absl::StatusOr<ModelVersion> GetVersionByAlias(std::string_view name, std::string_view alias);
   // Oldest first; `alias` "" for every alias of the model.
   absl::StatusOr<std::vector<AliasChange>> AliasHistory(std::string_view name, std::string_view alias = "");
+
+  // Governance. The policy of a model (the default one when none was set).
+  absl::StatusOr<Policy> GetPolicy(std::string_view name);
+  // Replaces the policy (InvalidArgument naming the JSON path of a bad one).
+  absl::StatusOr<Policy> SetPolicy(std::string_view name, const Json& policy, std::string_view user);
+  // The gates of the model's policy for `version` promoted to `alias` (a dry run).
+  absl::StatusOr<GateReport> CheckGates(std::string_view name, int64_t version, std::string_view alias);
+  // See the file comment. FailedPrecondition when the gates fail (the message lists them),
+  // when the version is not ready, or when a request for the same alias and version is pending.
+  absl::StatusOr<Promotion> RequestPromotion(std::string_view name, int64_t version, std::string_view alias,
+                                             std::string_view user, std::string_view comment);
+  absl::StatusOr<Promotion> ApprovePromotion(std::string_view name, std::string_view id, std::string_view user,
+                                             std::string_view comment);
+  absl::StatusOr<Promotion> RejectPromotion(std::string_view name, std::string_view id, std::string_view user,
+                                            std::string_view comment);
+  absl::StatusOr<Promotion> CancelPromotion(std::string_view name, std::string_view id, std::string_view user,
+                                            std::string_view comment);
+  absl::StatusOr<Promotion> GetPromotion(std::string_view name, std::string_view id);
+  // Newest first; `state` "" for all.
+  absl::StatusOr<std::vector<Promotion>> ListPromotions(std::string_view name, std::string_view state = "");
+
+  // The model card of a version (model_card.h), and editing its editable fields.
+  absl::StatusOr<Json> GetCard(std::string_view name, int64_t version);
+  absl::StatusOr<Json> UpdateCard(std::string_view name, int64_t version, const Json& changes, std::string_view user);
 
   // Fails versions left `pending_registration` by a crash before `older_than` (the start of
   // this process), and removes their temporary folders. Returns how many.
@@ -156,6 +211,13 @@ class RegistryService {
                                         std::string_view source, std::string_view run_id,
                                         std::string_view description, std::string_view user);
   absl::Status RequireModel(store::SqlSession& s, std::string_view name);
+  // Moves `alias` inside `tx` (the model row already locked), with its history row.
+  absl::StatusOr<int64_t> MoveAlias(store::SqlSession& tx, std::string_view name, std::string_view alias,
+                                    int64_t version, std::string_view user, std::string_view comment);
+  // manifest.json and metrics.json of a ready version, verified.
+  absl::StatusOr<std::pair<Json, Json>> BundleMetadata(std::string_view name, int64_t version);
+  absl::StatusOr<Promotion> Decide(std::string_view name, std::string_view id, std::string_view user,
+                                   std::string_view comment, PromotionState to);
 
   store::MetaStore& store_;
   Clock& clock_;

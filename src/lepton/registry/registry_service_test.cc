@@ -4,6 +4,8 @@
 
 #include "lepton/registry/registry_service.h"
 
+#include "lepton/registry/model_card.h"
+
 #include <unistd.h>
 
 #include <cstring>
@@ -52,13 +54,16 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override { std::filesystem::remove_all(root_); }
 
-  // A finished run with a logged model.
-  std::string TrainRun(uint64_t seed = 1) {
+  // A finished run with a logged model (fairness slices by region). `columns`: the features
+  // (both by default; {"region"} alone gives a model no better than chance).
+  std::string TrainRun(uint64_t seed = 1, std::vector<std::string> columns = {"income", "region"}) {
     auto config = train::ModelConfig::FromJson(
         {{"dataset", {{"name", "test/applicants"}}},
          {"target", {{"column", "label"}, {"positive_class", "bad"}}},
+         {"features", {{"columns", columns}}},
          {"learner", {{"flavor", "logistic"}}},
          {"split", {{"method", "stratified"}, {"test_fraction", 0.3}, {"seed", seed}}},
+         {"fairness_slices", {"region"}},
          {"experiment", {{"name", "credit/registry-test"}}}});
     EXPECT_TRUE(config.ok()) << config.status();
     train::ModelBuilder builder(*config, {.tracking = tracking_.get()});
@@ -214,6 +219,10 @@ TEST_P(RegistryTest, AliasesMoveAtomicallyKeepHistoryAndProtectTheirVersions) {
   ASSERT_OK(registry_->CreateModel("credit-scorer", "", {}, "ada").status());
   ASSERT_OK(registry_->CreateVersionFromRun("credit-scorer", TrainRun(1), "", "ada").status());
   ASSERT_OK(registry_->CreateVersionFromRun("credit-scorer", TrainRun(2), "", "ada").status());
+  // "production" is protected by default (promotions only); this test moves aliases directly.
+  EXPECT_THAT(registry_->SetAlias("credit-scorer", "production", 1, "ada"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("protected")));
+  ASSERT_OK(registry_->SetPolicy("credit-scorer", {{"protected_aliases", Json::array()}}, "ada").status());
 
   LEPTON_ASSERT_OK_AND_ASSIGN(int64_t previous, registry_->SetAlias("credit-scorer", "production", 1, "ada", "go live"));
   EXPECT_EQ(previous, -1);
@@ -261,6 +270,7 @@ TEST_P(RegistryTest, ConcurrentMovesOfOneAliasLoseNoHistory) {
   ASSERT_OK(registry_->CreateModel("m", "", {}, "ada").status());
   const std::string run = TrainRun();
   for (int i = 0; i < 3; ++i) ASSERT_OK(registry_->CreateVersionFromRun("m", run, "", "ada").status());
+  ASSERT_OK(registry_->SetPolicy("m", {{"protected_aliases", {"prod"}}}, "ada").status());
   constexpr int kThreads = 4, kMoves = 10;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
@@ -294,7 +304,7 @@ TEST_P(RegistryTest, InterruptedRegistrationsAreFailedAtRecovery) {
   const std::string temp = registry_->BundleDir("m", 1) + ".tmp-crashed";
   ASSERT_OK(MakeDirs(temp));
   ASSERT_OK(WriteFileAtomically(temp + "/manifest.json", "{"));
-  EXPECT_THAT(registry_->SetAlias("m", "production", 1, "ada"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("pending")));
+  EXPECT_THAT(registry_->SetAlias("m", "staging", 1, "ada"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("pending")));
   LEPTON_ASSERT_OK_AND_ASSIGN(int64_t failed, registry_->RecoverPending(absl::Now()));
   EXPECT_EQ(failed, 1);
   EXPECT_FALSE(PathExists(temp));
@@ -305,6 +315,162 @@ TEST_P(RegistryTest, InterruptedRegistrationsAreFailedAtRecovery) {
   // The next registration takes the next number.
   LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion next, registry_->CreateVersionFromRun("m", TrainRun(), "", "ada"));
   EXPECT_EQ(next.version, 2);
+}
+
+TEST_P(RegistryTest, GatesBlockPromotionsAndNameEachFailedGateWithItsNumbers) {
+  ASSERT_OK(registry_->CreateModel("m", "", {}, "ada").status());
+  ASSERT_OK(registry_->CreateVersionFromRun("m", TrainRun(), "", "ada").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion v, registry_->GetVersion("m", 1));
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto files, registry_->BundleFiles("m", 1));
+  const double auc = ParseJson(files["metrics.json"])->at("summary").at("auc").get<double>();
+  ASSERT_GT(auc, 0.6);
+
+  EXPECT_THAT(registry_->SetPolicy("m", {{"metrics", {{"auc", {{"minimum", 1}}}}}}, "ada"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("policy.metrics.auc.minimum: unknown field")));
+  ASSERT_OK(registry_->SetPolicy("m",
+                                 {{"metrics", {{"auc", {{"min", 0.99}}}, {"log_loss", {{"max", 5.0}}}}},
+                                  {"max_fairness_gap", {{"gap", "demographic_parity_difference"}, {"max", 0.0}}},
+                                  {"required_card_fields", {"intended_use"}}},
+                                 "ada")
+                .status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(GateReport report, registry_->CheckGates("m", 1, "production"));
+  EXPECT_FALSE(report.passed);
+  const Json j = report.ToJson();
+  EXPECT_THAT(j["failed"].get<std::vector<std::string>>(),
+              ElementsAre("auc >= 0.99", "region demographic_parity_difference gap <= 0", "intended_use"));
+  EXPECT_EQ(j["gates"][0]["actual"].get<double>(), auc);
+  EXPECT_TRUE(j["gates"][1]["passed"].get<bool>());  // log_loss <= 5
+  auto refused = registry_->RequestPromotion("m", 1, "production", "ada", "");
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("auc >= 0.99: actual ")));
+  EXPECT_THAT(refused.status().message(), HasSubstr("card field intended_use: empty"));
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto none, registry_->ListPromotions("m"));
+  EXPECT_TRUE(none.empty());  // a refused request leaves nothing behind
+
+  // Fix what can be fixed: fill in the card, relax the thresholds; then it passes.
+  ASSERT_OK(registry_->UpdateCard("m", 1, {{"intended_use", "pre-screening of loan applications"}}, "ada").status());
+  ASSERT_OK(registry_->SetPolicy("m",
+                                 {{"metrics", {{"auc", {{"min", 0.6}}}}},
+                                  {"max_fairness_gap", {{"gap", "auc"}, {"max", 1.0}, {"columns", {"region"}}}},
+                                  {"required_card_fields", {"intended_use"}}},
+                                 "ada")
+                .status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(report, registry_->CheckGates("m", 1, "production"));
+  EXPECT_TRUE(report.passed) << report.ToJson();
+  LEPTON_ASSERT_OK_AND_ASSIGN(Promotion p, registry_->RequestPromotion("m", 1, "production", "ada", "ready"));
+  EXPECT_EQ(p.state, PromotionState::kPending);
+  EXPECT_TRUE(p.gate_report["passed"].get<bool>());
+}
+
+TEST_P(RegistryTest, ProtectedAliasesMoveOnlyByAnotherUsersApproval) {
+  ASSERT_OK(registry_->CreateModel("m", "", {}, "ada").status());
+  ASSERT_OK(registry_->CreateVersionFromRun("m", TrainRun(1), "", "ada").status());
+  ASSERT_OK(registry_->CreateVersionFromRun("m", TrainRun(2), "", "ada").status());
+  EXPECT_THAT(registry_->SetAlias("m", "production", 1, "ada"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("protected")));
+
+  LEPTON_ASSERT_OK_AND_ASSIGN(Promotion p, registry_->RequestPromotion("m", 1, "production", "ada", "first release"));
+  EXPECT_EQ(p.state, PromotionState::kPending);
+  EXPECT_THAT(registry_->GetVersionByAlias("m", "production"), StatusIs(absl::StatusCode::kNotFound));  // not yet
+  EXPECT_THAT(registry_->RequestPromotion("m", 1, "production", "ada", ""),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already pending")));
+  // Four eyes: the requester cannot decide; another user can.
+  EXPECT_THAT(registry_->ApprovePromotion("m", p.id, "ada", "lgtm"),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("four eyes")));
+  EXPECT_THAT(registry_->RejectPromotion("m", p.id, "ada", ""), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(registry_->CancelPromotion("m", p.id, "bob", ""), StatusIs(absl::StatusCode::kPermissionDenied));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Promotion approved, registry_->ApprovePromotion("m", p.id, "bob", "checked the card"));
+  EXPECT_EQ(approved.state, PromotionState::kApproved);
+  EXPECT_EQ(approved.decided_by, "bob");
+  EXPECT_EQ(approved.decision_comment, "checked the card");
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion prod, registry_->GetVersionByAlias("m", "production"));
+  EXPECT_EQ(prod.version, 1);
+  EXPECT_THAT(registry_->ApprovePromotion("m", p.id, "carol", ""),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already approved by bob")));
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto history, registry_->AliasHistory("m", "production"));
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].changed_by, "bob");
+  EXPECT_THAT(history[0].comment, HasSubstr(p.id));
+
+  // Rejected and cancelled requests move nothing.
+  LEPTON_ASSERT_OK_AND_ASSIGN(Promotion second, registry_->RequestPromotion("m", 2, "production", "ada", ""));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Promotion rejected, registry_->RejectPromotion("m", second.id, "bob", "AUC too close"));
+  EXPECT_EQ(rejected.state, PromotionState::kRejected);
+  LEPTON_ASSERT_OK_AND_ASSIGN(Promotion third, registry_->RequestPromotion("m", 2, "production", "ada", ""));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Promotion cancelled, registry_->CancelPromotion("m", third.id, "ada", "wrong version"));
+  EXPECT_EQ(cancelled.state, PromotionState::kCancelled);
+  EXPECT_EQ(registry_->GetVersionByAlias("m", "production")->version, 1);
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto all, registry_->ListPromotions("m"));
+  EXPECT_EQ(all.size(), 3u);
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto pending, registry_->ListPromotions("m", "pending"));
+  EXPECT_TRUE(pending.empty());
+  // A protected alias cannot be removed by one person either.
+  EXPECT_THAT(registry_->DeleteAlias("m", "production", "ada"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("protected")));
+  // A request to an unprotected alias that passes the gates is applied at once.
+  LEPTON_ASSERT_OK_AND_ASSIGN(Promotion staging, registry_->RequestPromotion("m", 2, "staging", "ada", ""));
+  EXPECT_EQ(staging.state, PromotionState::kApproved);
+  EXPECT_EQ(registry_->GetVersionByAlias("m", "staging")->version, 2);
+}
+
+TEST_P(RegistryTest, NotWorseThanProductionIsCheckedAtRequestAndAgainAtApproval) {
+  ASSERT_OK(registry_->CreateModel("m", "", {}, "ada").status());
+  ASSERT_OK(registry_->CreateVersionFromRun("m", TrainRun(1), "", "ada").status());                 // good
+  ASSERT_OK(registry_->CreateVersionFromRun("m", TrainRun(1, {"region"}), "", "ada").status());     // chance
+  ASSERT_OK(registry_->CreateVersionFromRun("m", TrainRun(1), "", "ada").status());                 // good again
+  ASSERT_OK(registry_->SetPolicy("m", {{"not_worse_than", {{"alias", "production"}, {"metric", "auc"}, {"margin", 0.02}}}},
+                                 "ada").status());
+  // Nothing in production: the chance model would pass this gate now, so request it while
+  // empty, then put the good one in production before anyone approves it.
+  LEPTON_ASSERT_OK_AND_ASSIGN(Promotion weak, registry_->RequestPromotion("m", 2, "production", "ada", ""));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Promotion good, registry_->RequestPromotion("m", 1, "production", "ada", ""));
+  ASSERT_OK(registry_->ApprovePromotion("m", good.id, "bob", "").status());
+  auto late = registry_->ApprovePromotion("m", weak.id, "bob", "");
+  EXPECT_THAT(late, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no longer passes")));
+  EXPECT_THAT(late.status().message(), HasSubstr("behind production"));
+  EXPECT_EQ(registry_->GetPromotion("m", weak.id)->state, PromotionState::kPending);
+  EXPECT_EQ(registry_->GetVersionByAlias("m", "production")->version, 1);
+  // Now a request of the weak model fails at once, naming both numbers; the equal one passes.
+  EXPECT_THAT(registry_->RequestPromotion("m", 2, "production", "ada", ""),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("version 1 behind production")));
+  LEPTON_ASSERT_OK_AND_ASSIGN(GateReport same, registry_->CheckGates("m", 3, "production"));
+  EXPECT_TRUE(same.passed) << same.ToJson();
+  EXPECT_EQ(same.gates[0].limit["incumbent_version"], 1);
+}
+
+TEST_P(RegistryTest, ModelCardsAreGeneratedFromTheBundleAndEditable) {
+  ASSERT_OK(registry_->CreateModel("m", "", {}, "ada").status());
+  ASSERT_OK(registry_->CreateVersionFromRun("m", TrainRun(), "PD model", "ada").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(Json card, registry_->GetCard("m", 1));
+  EXPECT_EQ(card["model"], "m");
+  EXPECT_EQ(card["flavor"], "logistic");
+  EXPECT_EQ(card["description"], "PD model");
+  EXPECT_EQ(card["training_data"]["rows"], 300);
+  EXPECT_EQ(card["training_data"]["test_rows"], 90);
+  EXPECT_TRUE(card["training_data"]["label_balance"].contains("train"));
+  ASSERT_EQ(card["features"].size(), 2u);
+  EXPECT_TRUE(card["metrics"]["auc"]["value"].is_number());
+  ASSERT_TRUE(card["metrics"]["auc"].contains("ci_lower")) << card["metrics"];
+  EXPECT_LE(card["metrics"]["auc"]["ci_lower"].get<double>(), card["metrics"]["auc"]["value"].get<double>());
+  EXPECT_GE(card["metrics"]["auc"]["ci_upper"].get<double>(), card["metrics"]["auc"]["value"].get<double>());
+  EXPECT_TRUE(card["fairness"].contains("region"));
+  EXPECT_EQ(card["status"], "draft");
+  EXPECT_EQ(card["intended_use"], "");
+
+  LEPTON_ASSERT_OK_AND_ASSIGN(card, registry_->UpdateCard("m", 1, {{"intended_use", "pre-screening"},
+                                                                     {"owners", {"credit-risk"}},
+                                                                     {"risk_rating", "high"}}, "ada"));
+  EXPECT_EQ(card["intended_use"], "pre-screening");
+  LEPTON_ASSERT_OK_AND_ASSIGN(card, registry_->UpdateCard("m", 1, {{"limitations", "trained on 300 rows"}}, "bob"));
+  EXPECT_EQ(card["intended_use"], "pre-screening");  // earlier edits kept
+  EXPECT_EQ(card["limitations"], "trained on 300 rows");
+  EXPECT_THAT(registry_->UpdateCard("m", 1, {{"metrics", {}}}, "ada"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("card.metrics: not an editable field")));
+  EXPECT_THAT(registry_->UpdateCard("m", 1, {{"risk_rating", "extreme"}}, "ada"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("card.risk_rating: expected one of high")));
+  EXPECT_THAT(registry_->UpdateCard("m", 2, {{"limitations", "x"}}, "ada"), StatusIs(absl::StatusCode::kNotFound));
+  const std::string md = CardMarkdown(card);
+  EXPECT_THAT(md, HasSubstr("# Model card: m version 1"));
+  EXPECT_THAT(md, HasSubstr("## Intended use\n\npre-screening"));
+  EXPECT_THAT(md, HasSubstr("| auc | "));
+  EXPECT_THAT(md, HasSubstr("### region"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, RegistryTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),

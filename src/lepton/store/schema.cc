@@ -253,6 +253,42 @@ CREATE TABLE registry_alias_history (
 );
 )sql",
        ""},
+      {6, "registry governance: policies (quality gates), model card edits, promotion requests",
+       // A promotion request is decided once: pending → approved | rejected | cancelled; the
+       // gate report of the request (and of the approval) is kept as JSON.
+       R"sql(
+CREATE TABLE registry_policies (
+  name TEXT PRIMARY KEY REFERENCES registry_models(name) ON DELETE CASCADE,
+  policy TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE registry_cards (
+  name TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  edits TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (name, version),
+  FOREIGN KEY (name, version) REFERENCES registry_versions(name, version) ON DELETE CASCADE
+);
+CREATE TABLE registry_promotions (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL REFERENCES registry_models(name) ON DELETE CASCADE,
+  version BIGINT NOT NULL,
+  alias TEXT NOT NULL,
+  state TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  requested_at TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  gate_report TEXT NOT NULL,
+  decided_by TEXT NOT NULL,
+  decided_at TEXT NOT NULL,
+  decision_comment TEXT NOT NULL
+);
+CREATE INDEX registry_promotions_model ON registry_promotions(name, state);
+)sql",
+       ""},
   };
   return *migrations;
 }

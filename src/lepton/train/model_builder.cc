@@ -10,6 +10,7 @@
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
 #include "lepton/ml/metrics/binary.h"
+#include "lepton/ml/metrics/bootstrap.h"
 #include "lepton/ml/metrics/multiclass.h"
 #include "lepton/ml/metrics/regression.h"
 #include "lepton/ml/metrics/slices.h"
@@ -768,6 +769,20 @@ absl::StatusOr<Model> ModelBuilder::Build::Body() {
     metrics["slices"] = slices;
   }
   Log(StrCat("test: ", eval.scalars.dump()));
+  if (task == ml::Task::kBinary && config_.bootstrap.enabled) {
+    // Confidence intervals for the model card; a metric undefined on this test part (e.g. one
+    // class only) is not worth failing the build over.
+    auto intervals = ml::BootstrapBinary(y_test, scores, ml::BootstrapMetricNames(),
+                                         {.resamples = config_.bootstrap.resamples,
+                                          .confidence = config_.bootstrap.confidence,
+                                          .seed = config_.seed,
+                                          .threshold = config_.threshold});
+    if (intervals.ok()) {
+      metrics["bootstrap"] = ml::BootstrapToJson(*intervals);
+    } else {
+      Log(StrCat("bootstrap intervals skipped: ", intervals.status().message()));
+    }
+  }
   if (config_.permutation_importance.enabled) {
     LEPTON_ASSIGN_OR_RETURN(metrics["permutation_importance"], Importance(fitted, y_test));
   }

@@ -334,6 +334,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const Json& config) {
   auto threshold = r.Number("threshold", 0, 1, false, false);
   auto early = r.Object("early_stopping");
   auto importance = r.fields().OptionalValue("permutation_importance");
+  auto bootstrap = r.fields().OptionalValue("bootstrap");
   auto experiment = r.Object("experiment");
   auto scorecard = r.Object("scorecard");
   auto slices = r.fields().OptionalValue("fairness_slices");
@@ -501,6 +502,21 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const Json& config) {
       if (max_rows) c.permutation_importance.max_rows = *max_rows;
     } else {
       return Invalid(StrCat("permutation_importance: expected true, false or an object, got ", Got(*importance)));
+    }
+  }
+  if (bootstrap) {
+    // false / true, or {"resamples": n, "confidence": c} (enabled). Binary targets only.
+    if (bootstrap->is_boolean()) {
+      c.bootstrap.enabled = bootstrap->get<bool>();
+    } else if (bootstrap->is_object()) {
+      Reader b(*bootstrap, "bootstrap");
+      auto resamples = b.Int("resamples", 10, 100000);
+      auto confidence = b.Number("confidence", 0, 1, true, true);
+      LEPTON_RETURN_IF_ERROR(b.Finish());
+      if (resamples) c.bootstrap.resamples = static_cast<int>(*resamples);
+      if (confidence) c.bootstrap.confidence = *confidence;
+    } else {
+      return Invalid(StrCat("bootstrap: expected true, false or an object, got ", Got(*bootstrap)));
     }
   }
   if (experiment) {

@@ -108,6 +108,13 @@ struct ImportanceSpec {
   int64_t max_rows = 2000;
 };
 
+// Bootstrap confidence intervals of the binary test metrics (ml/metrics/bootstrap.h).
+struct BootstrapSpec {
+  bool enabled = true;
+  int resamples = 1000;
+  double confidence = 0.95;
+};
+
 struct ExperimentSpec {
   std::string name = "default";
   std::string run_name;  // "" → tracking's default
@@ -140,6 +147,7 @@ struct ModelConfig {
   double threshold = 0.5;
   std::optional<EarlyStoppingSpec> early_stopping;
   ImportanceSpec permutation_importance;
+  BootstrapSpec bootstrap;
   ExperimentSpec experiment;
   std::optional<ml::ScorecardScaling> scorecard;
   std::vector<SliceSpec> fairness_slices;

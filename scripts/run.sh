@@ -2,7 +2,9 @@
 # The run command: installs what is missing, builds `lepton`, and starts the platform on its
 # embedded defaults (SQLite metadata and a local home folder), with the credit-scoring example
 # ingested into the lake as credit/german_credit and, on the first start, a scorecard and an
-# XGBoost model trained on it (tracked runs in the experiments credit/scorecard, credit/xgboost). Extra arguments go to
+# XGBoost model trained on it (tracked runs in the experiments credit/scorecard, credit/xgboost),
+# registered, through their quality gates and approved into `production`
+# (scripts/setup-examples.sh). Extra arguments go to
 # `lepton server` (see `lepton server --help`); LEPTON_HOME and LEPTON_LISTEN are honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +18,9 @@ export LEPTON_HOME=${LEPTON_HOME:-$PWD/lepton-home}
 "$BUILD_DIR/bin/lepton" lake ingest examples/credit-scoring/german_credit.csv \
   --dataset credit/german_credit --home "$LEPTON_HOME" --if-empty \
   --description "Statlog German Credit (UCI, CC BY 4.0): 1000 applicants, label 'class'"
-# The server runs in the background of this script while the credit-scoring models are trained
-# on it once (a WOE + logistic scorecard and XGBoost, examples/credit-scoring/model_config*.json;
-# `$LEPTON_HOME/examples.trained` records that it was done); then the script waits on the server.
+# The server runs in the background of this script while the credit-scoring models are set up
+# on it once (scripts/setup-examples.sh; `$LEPTON_HOME/examples.trained` records that it was
+# done); then the script waits on the server.
 # Ctrl-C or SIGTERM stops the server gracefully.
 LOG=$(mktemp /tmp/lepton-run.XXXXXX)
 "$BUILD_DIR/bin/lepton" server "$@" > >(tee "$LOG") 2>&1 &
@@ -32,13 +34,14 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 if [[ -n $URL && ! -f $LEPTON_HOME/examples.trained ]]; then
-  TOKEN=$(cat "$LEPTON_HOME/admin.token")
-  ok=1
-  for config in examples/credit-scoring/model_config.json examples/credit-scoring/model_config_xgboost.json; do
-    echo "== training the example $config"
-    LEPTON_TOKEN=$TOKEN "$BUILD_DIR/bin/lepton" train -f "$config" --server "$URL" || ok=0
-  done
-  if [[ $ok == 1 ]]; then touch "$LEPTON_HOME/examples.trained"; else echo "example training failed; the server keeps running" >&2; fi
-  echo "== ready: $URL (runs: lepton runs list --experiment credit/scorecard)"
+  if scripts/setup-examples.sh "$URL" "$BUILD_DIR/bin/lepton"; then
+    touch "$LEPTON_HOME/examples.trained"
+  else
+    echo "example set-up failed; the server keeps running" >&2
+  fi
+fi
+if [[ -n $URL ]]; then
+  echo "== ready: $URL (API $URL/api/v1/, described at $URL/openapi.json)"
+  echo "   models: LEPTON_TOKEN=\$(cat $LEPTON_HOME/admin.token) $BUILD_DIR/bin/lepton models list --server $URL"
 fi
 wait "$SERVER"

@@ -355,28 +355,30 @@ TEST_P(ServerTest, RegistryVersionsAliasesAndBundlesOverRest) {
   EXPECT_EQ(Http("GET", "/api/v1/models/credit-scorer/versions/x", admin).status, 400);
   EXPECT_EQ(Http("GET", "/api/v1/models/credit-scorer/versions/9", admin).status, 404);
 
-  // Aliases: set, move (previous version answered), read, history.
-  api::HttpResponse a = Http("PUT", "/api/v1/models/credit-scorer/aliases/production", admin,
+  // Aliases: set, move (previous version answered), read, history. ("production" is protected:
+  // it moves only through an approved promotion, below.)
+  EXPECT_EQ(Http("PUT", "/api/v1/models/credit-scorer/aliases/production", admin, R"({"version":1})").status, 409);
+  api::HttpResponse a = Http("PUT", "/api/v1/models/credit-scorer/aliases/champion", admin,
                              R"({"version":1,"comment":"first release"})");
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(Body(a)["previous_version"], -1);
-  a = Http("PUT", "/api/v1/models/credit-scorer/aliases/production", admin, R"({"version":2})");
+  a = Http("PUT", "/api/v1/models/credit-scorer/aliases/champion", admin, R"({"version":2})");
   EXPECT_EQ(Body(a)["previous_version"], 1);
-  EXPECT_EQ(Body(Http("GET", "/api/v1/models/credit-scorer/aliases/production", admin))["version"], 2);
+  EXPECT_EQ(Body(Http("GET", "/api/v1/models/credit-scorer/aliases/champion", admin))["version"], 2);
   EXPECT_EQ(Http("PUT", "/api/v1/models/credit-scorer/aliases/latest", admin, R"({"version":2})").status, 400);
-  Json history = Body(Http("GET", "/api/v1/models/credit-scorer/alias-history?alias=production", admin));
+  Json history = Body(Http("GET", "/api/v1/models/credit-scorer/alias-history?alias=champion", admin));
   ASSERT_EQ(history.size(), 2u);
   EXPECT_EQ(history[0]["comment"], "first release");
   EXPECT_EQ(history[1]["previous_version"], 1);
   Json model = Body(Http("GET", "/api/v1/models/credit-scorer", admin));
-  EXPECT_EQ(model["aliases"]["production"], 2);
+  EXPECT_EQ(model["aliases"]["champion"], 2);
   EXPECT_EQ(model["latest_version"], 2);
   EXPECT_EQ(model["tags"]["team"], "risk");
 
   // A version behind an alias, or a model with aliases, cannot be deleted.
   api::HttpResponse del = Http("DELETE", "/api/v1/models/credit-scorer/versions/2", admin);
   EXPECT_EQ(del.status, 409);
-  EXPECT_THAT(del.body, HasSubstr("production"));
+  EXPECT_THAT(del.body, HasSubstr("champion"));
   EXPECT_EQ(Http("DELETE", "/api/v1/models/credit-scorer", admin).status, 409);
   EXPECT_EQ(Http("DELETE", "/api/v1/models/credit-scorer/versions/1", admin).status, 200);
 
@@ -428,6 +430,101 @@ TEST_P(ServerTest, RegistryVersionsAliasesAndBundlesOverRest) {
   EXPECT_EQ(Http("PUT", "/api/v1/models/credit-scorer/aliases/staging", mel, R"({"version":2})").status, 200);
   EXPECT_EQ(Http("DELETE", "/api/v1/models/credit-scorer/aliases/staging", vic).status, 403);
   EXPECT_EQ(Http("DELETE", "/api/v1/models/credit-scorer/aliases/staging", mel).status, 200);
+
+  // Governance: an approver sets the gates; the ML engineer's request fails them with a report
+  // naming each gate and its numbers; once the card is filled in the request is pending until
+  // someone else approves it (four eyes), and only then does production move.
+  const std::string amy = token_for("amy", "approver");
+  const std::string policy = R"({"metrics":{"auc":{"min":0.99}},"required_card_fields":["intended_use"]})";
+  EXPECT_EQ(Http("PUT", "/api/v1/models/credit-scorer/policy", mel, policy).status, 403);
+  ASSERT_EQ(Http("PUT", "/api/v1/models/credit-scorer/policy", amy, policy).status, 200);
+  api::HttpResponse refused = Http("POST", "/api/v1/models/credit-scorer/promotions", mel,
+                                   R"({"version":2,"alias":"production","comment":"go live"})");
+  ASSERT_EQ(refused.status, 409) << refused.body;
+  const Json report = Body(refused)["gate_report"];
+  EXPECT_EQ(report["failed"], Json({"auc >= 0.99", "intended_use"}));
+  EXPECT_GT(report["gates"][0]["actual"].get<double>(), 0.7);
+  EXPECT_THAT(Body(refused)["error"].get<std::string>(), HasSubstr("auc >= 0.99: actual 0.7"));
+  ASSERT_EQ(Http("PUT", "/api/v1/models/credit-scorer/policy", amy,
+                 R"({"metrics":{"auc":{"min":0.75}},"max_fairness_gap":{"gap":"auc","max":0.5},"required_card_fields":["intended_use"]})")
+                .status, 200);
+  EXPECT_EQ(Http("PATCH", "/api/v1/models/credit-scorer/versions/2/card", dana, R"({"auc":1})").status, 400);
+  ASSERT_EQ(Http("PATCH", "/api/v1/models/credit-scorer/versions/2/card", dana,
+                 R"({"intended_use":"Pre-screening of consumer loan applications","risk_rating":"high"})").status, 200);
+  Json gates = Body(Http("GET", "/api/v1/models/credit-scorer/versions/2/gates?alias=production", vic));
+  EXPECT_TRUE(gates["passed"].get<bool>()) << gates;
+  api::HttpResponse requested = Http("POST", "/api/v1/models/credit-scorer/promotions", mel,
+                                     R"({"version":2,"alias":"production","comment":"go live"})");
+  ASSERT_EQ(requested.status, 201) << requested.body;
+  const std::string promotion = Body(requested)["id"];
+  EXPECT_EQ(Body(requested)["state"], "pending");
+  EXPECT_EQ(Http("GET", "/api/v1/models/credit-scorer/aliases/production", vic).status, 404);
+  EXPECT_EQ(Http("POST", "/api/v1/models/credit-scorer/promotions/" + promotion + "/approve", mel, "{}").status, 403);
+  EXPECT_EQ(Http("POST", "/api/v1/models/credit-scorer/promotions/" + promotion + "/approve", dana, "{}").status, 403);
+  api::HttpResponse approved = Http("POST", "/api/v1/models/credit-scorer/promotions/" + promotion + "/approve", amy,
+                                    R"({"comment":"card and gates checked"})");
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(Body(approved)["state"], "approved");
+  EXPECT_EQ(Body(approved)["decided_by"], "amy");
+  EXPECT_EQ(Body(Http("GET", "/api/v1/models/credit-scorer/aliases/production", vic))["version"], 2);
+  EXPECT_EQ(Http("POST", "/api/v1/models/credit-scorer/promotions/" + promotion + "/approve", amy, "{}").status, 409);
+  // An approver cannot request; the admin can do both, but never on its own request.
+  EXPECT_EQ(Http("POST", "/api/v1/models/credit-scorer/promotions", amy, R"({"version":2,"alias":"production"})").status, 403);
+  api::HttpResponse self = Http("POST", "/api/v1/models/credit-scorer/promotions", admin,
+                                R"({"version":2,"alias":"production"})");
+  ASSERT_EQ(self.status, 201) << self.body;
+  api::HttpResponse self_approve =
+      Http("POST", "/api/v1/models/credit-scorer/promotions/" + Body(self)["id"].get<std::string>() + "/approve", admin, "{}");
+  EXPECT_EQ(self_approve.status, 403);
+  EXPECT_THAT(self_approve.body, HasSubstr("four eyes"));
+
+  // The card as Markdown, global importance and per-row explanations.
+  api::HttpResponse md = Http("GET", "/api/v1/models/credit-scorer/versions/2/card?format=markdown", vic);
+  ASSERT_EQ(md.status, 200);
+  EXPECT_THAT(md.content_type, HasSubstr("text/markdown"));
+  EXPECT_THAT(md.body, HasSubstr("Pre-screening of consumer loan applications"));
+  EXPECT_THAT(md.body, HasSubstr("95% interval"));
+  Json importance = Body(Http("GET", "/api/v1/models/credit-scorer/versions/2/importance", vic));
+  EXPECT_EQ(importance["model_kind"], "coefficient");
+  EXPECT_EQ(importance["permutation"]["columns"].size(), 17u);
+  const std::string applicant = R"({"rows":[{"checking_status":"<0","duration":24,"credit_history":"existing paid",)"
+                                R"("purpose":"radio/tv","credit_amount":2500,"savings_status":"<100","employment":"1<=X<4",)"
+                                R"("installment_commitment":4,"other_parties":"none","residence_since":2,)"
+                                R"("property_magnitude":"car","other_payment_plans":"none","housing":"own",)"
+                                R"("existing_credits":1,"job":"skilled","num_dependents":1,"own_telephone":"none"}],"top_k":3})";
+  api::HttpResponse explained = Http("POST", "/api/v1/models/credit-scorer/versions/2/explain", vic, applicant);
+  ASSERT_EQ(explained.status, 200) << explained.body;
+  const Json e = Body(explained)["explanations"][0];
+  EXPECT_EQ(e["contributions"].size(), 3u);
+  EXPECT_EQ(e["points"].size(), 17u);
+  double points = e["base_points"].get<double>();
+  for (const Json& p : e["points"]) points += p["points"].get<double>();
+  EXPECT_NEAR(points, e["credit_score"].get<double>(), 1e-6);
+  api::HttpResponse bad_row = Http("POST", "/api/v1/models/credit-scorer/versions/2/explain", vic,
+                                   R"({"rows":[{"duration":"long"}]})");
+  EXPECT_EQ(bad_row.status, 400);
+  EXPECT_THAT(bad_row.body, HasSubstr("body.rows[0].duration: expected"));
+
+  // Lineage: the version → its run → german_credit version 0 → the ingested file; and back.
+  Json lineage = Body(Http("GET", "/api/v1/models/credit-scorer/versions/2/lineage", vic));
+  EXPECT_EQ(lineage["run"]["id"], run_id);
+  ASSERT_EQ(lineage["datasets"].size(), 1u) << lineage;
+  EXPECT_EQ(lineage["datasets"][0]["dataset"], "credit/german_credit");
+  EXPECT_EQ(lineage["datasets"][0]["version"], 0);
+  ASSERT_EQ(lineage["datasets"][0]["provenance"].size(), 1u);
+  EXPECT_EQ(lineage["datasets"][0]["provenance"][0]["detail"]["source"]["file"], "german_credit.csv");
+  EXPECT_EQ(lineage["datasets"][0]["provenance"][0]["detail"]["source"]["sha256"].get<std::string>().size(), 64u);
+  Json trained_on = Body(Http("GET", "/api/v1/lake/datasets/credit/german_credit/models?version=0", admin));
+  ASSERT_EQ(trained_on.size(), 1u) << trained_on;  // version 1 was deleted; the upload has no run here
+  EXPECT_EQ(trained_on[0]["name"], "credit-scorer");
+  EXPECT_EQ(trained_on[0]["version"], 2);
+  EXPECT_EQ(Http("GET", "/api/v1/lake/datasets/credit/german_credit/models?version=x", admin).status, 400);
+
+  // Every governance step is in the audit log.
+  const std::string audit = Http("GET", "/api/v1/audit?limit=500", admin).body;
+  for (const char* action : {"model.policy.set", "model.promotion.request", "model.promotion.approve", "model.card.update"}) {
+    EXPECT_THAT(audit, HasSubstr(action));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServerTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),
@@ -450,7 +547,7 @@ TEST(CliTest, BadUsageIsOneLineAndExitCode2) {
 
 TEST(CliTest, EveryCommandHasHelp) {
   for (const char* cmd : {"server", "login", "logout", "whoami", "user", "token", "grant", "roles", "audit",
-                          "lake", "train"}) {
+                          "lake", "train", "models"}) {
     CliResult r = RunLepton({cmd, "--help"});
     EXPECT_EQ(r.exit_code, 0) << cmd << r.err;
     EXPECT_THAT(r.out, HasSubstr("usage: lepton " + std::string(cmd))) << cmd;

@@ -29,6 +29,8 @@ Commands:
   experiments  list, create, show, delete, restore tracked experiments
   runs       list (filter, order), show and compare runs
   train      train a model from a model_config.json (progress, status, cancel, retry)
+  models     the model registry: versions, aliases, bundles, promotions with gates and approval,
+             model cards, explanations, lineage
   version    print the version
 
 Run 'lepton COMMAND --help' for a command's flags.
@@ -73,5 +75,6 @@ int main(int argc, char** argv) {
   if (command == "experiments") return RunExperiments(args);
   if (command == "runs") return RunRuns(args);
   if (command == "train") return RunTrain(args);
+  if (command == "models") return RunModels(args);
   return Fail("unknown command '" + command + "' (see lepton --help)", 2);
 }

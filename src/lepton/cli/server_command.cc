@@ -130,7 +130,8 @@ int RunServer(const Argv& argv) {
   api::AddTrainingRoutes(service.router(), job_runner, lake, tracking_service);
   // Model bundles live under <home>/models/<name>/<version>/. Registrations a crash interrupted
   // (still pending from before this start) are marked failed.
-  registry::RegistryService registry_service(**store, clock, config->home + "/models", tracking_service);
+  registry::RegistryService registry_service(**store, clock, config->home + "/models", tracking_service,
+                                            &lake.catalog());
   if (auto failed = registry_service.RecoverPending(clock.Now()); !failed.ok()) {
     Log(LogLevel::kError, "recovering interrupted model registrations", {{"status", failed.status().ToString()}});
   } else if (*failed > 0) {

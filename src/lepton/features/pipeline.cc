@@ -442,6 +442,16 @@ absl::Status Pipeline::Fit(const lake::RecordBatch& rows, std::span<const double
   return absl::OkStatus();
 }
 
+std::vector<int> Pipeline::OutputSources() const {
+  // `inputs_[k]` is chain k's column and the outputs are the chains' names in chain order.
+  std::vector<int> sources;
+  sources.reserve(output_columns_.size());
+  for (size_t k = 0; k < chains_.size(); ++k) {
+    sources.insert(sources.end(), chains_[k]->names.size(), static_cast<int>(k));
+  }
+  return sources;
+}
+
 absl::Status Pipeline::ValidateInput(const lake::Schema& schema) const {
   int idx;
   for (const auto& c : chains_) LEPTON_RETURN_IF_ERROR(CheckColumn(*c, schema, &idx));

@@ -128,6 +128,10 @@ class Pipeline {
   bool sparse_output() const { return sparse_; }
   // The input columns and their training types (after `Fit`), for validating requests.
   const std::vector<lake::Field>& input_signature() const { return inputs_; }
+  // For each output column (after `Fit`), the index in `input_signature()` of the input column
+  // it is computed from: every "purpose=…" one-hot column, a "<col>:missing" indicator and the
+  // "<col>#<term>" TF-IDF columns map to their column's index. Empty before `Fit`.
+  std::vector<int> OutputSources() const;
   // OK when `schema` has every input column with a compatible type, else InvalidArgument
   // naming the first offending column.
   absl::Status ValidateInput(const lake::Schema& schema) const;

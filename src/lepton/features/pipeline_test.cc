@@ -159,6 +159,7 @@ TEST_F(GermanPipelineTest, SavedAndLoadedPipelineTransformsEveryRowBitIdenticall
   EXPECT_TRUE(loaded.fitted());
   EXPECT_EQ(loaded.output_columns(), p.output_columns());
   EXPECT_EQ(loaded.input_signature(), p.input_signature());
+  EXPECT_EQ(loaded.OutputSources(), p.OutputSources());
   EXPECT_EQ(DumpJson(loaded.ToJson()), saved);  // a second save is the same text
   LEPTON_ASSERT_OK_AND_ASSIGN(FeatureMatrix restored, loaded.Transform(*rows_));
   EXPECT_EQ(restored.columns, original.columns);
@@ -223,6 +224,7 @@ TEST(PipelineTest, TextMakesTheWholeOutputCsrWithDenseValuesStored) {
   EXPECT_TRUE(p.sparse_output());
   EXPECT_THAT(p.output_columns(),
               ElementsAre("x", "t#bad", "t#good", "t#news", "t:missing", "y"));
+  EXPECT_THAT(p.OutputSources(), ElementsAre(0, 1, 1, 1, 1, 2));  // t:missing belongs to t
   LEPTON_ASSERT_OK_AND_ASSIGN(FeatureMatrix m, p.Transform(rows));
   ASSERT_TRUE(m.sparse);
   EXPECT_THAT(m.row_offsets, ElementsAre(0, 5, 8, 13));

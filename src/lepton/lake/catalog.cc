@@ -1,5 +1,8 @@
 #include "lepton/lake/catalog.h"
 
+#include <map>
+#include <set>
+
 #include "lepton/base/ids.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
@@ -250,6 +253,35 @@ absl::StatusOr<std::vector<LineageRecord>> Catalog::Lineage(std::string_view ns,
     auto detail = ParseJson(r.String(3));
     out.push_back({r.String(0), r.Int(1), r.String(2), detail.ok() ? *detail : Json(),
                    r.String(4), r.String(5)});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<LineageRecord>> Catalog::Provenance(std::string_view ns, std::string_view name,
+                                                               int64_t version) {
+  LEPTON_ASSIGN_OR_RETURN(std::vector<LineageRecord> all, Lineage(ns, name));
+  std::map<int64_t, const LineageRecord*> by_version;
+  for (const LineageRecord& r : all) by_version[r.version] = &r;  // the latest record of a version
+  std::vector<LineageRecord> out;
+  std::set<int64_t> seen;
+  for (int64_t v = version; v >= 0 && !seen.contains(v);) {
+    seen.insert(v);
+    auto it = by_version.find(v);
+    if (it == by_version.end()) {
+      if (out.empty()) {
+        return absl::NotFoundError(StrCat("dataset ", ns, "/", name, " has no lineage record for version ", version));
+      }
+      break;  // history before the catalog kept records
+    }
+    const LineageRecord& r = *it->second;
+    out.push_back(r);
+    if (r.detail.is_object() && r.detail.contains("input_version") && r.detail["input_version"].is_number_integer()) {
+      v = r.detail["input_version"].get<int64_t>();
+    } else if (r.kind == "ingest" && r.detail.is_object() && r.detail.value("mode", "append") == "append") {
+      v = v - 1;
+    } else {
+      break;  // an overwrite (or another operation) starts the data afresh
+    }
   }
   return out;
 }

@@ -103,6 +103,12 @@ class Catalog {
                              const Json& detail, std::string_view created_by);
   // Lineage of a dataset, oldest first.
   absl::StatusOr<std::vector<LineageRecord>> Lineage(std::string_view ns, std::string_view name);
+  // How `version` of a dataset came to be, newest step first: its own record, then, for a
+  // cleaning run, the version it read (`detail.input_version`), for an appending ingest the
+  // version before it, until an overwriting ingest or version 0 — so the result names every
+  // cleaning run and every source (file with sha256, or query) behind the version.
+  // NotFound for an unknown dataset or a version with no record.
+  absl::StatusOr<std::vector<LineageRecord>> Provenance(std::string_view ns, std::string_view name, int64_t version);
 
  private:
   store::MetaStore& store_;

@@ -10,6 +10,7 @@
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
 #include "lepton/registry/model_card.h"
+#include "lepton/train/import.h"
 
 namespace lepton::registry {
 namespace {
@@ -192,8 +193,8 @@ absl::Status ValidateAliasName(std::string_view alias) {
 std::string ModelResource(std::string_view name) { return StrCat("models/", name); }
 
 RegistryService::RegistryService(store::MetaStore& store, Clock& clock, std::string models_root,
-                                 tracking::TrackingService& tracking)
-    : store_(store), clock_(clock), models_root_(std::move(models_root)), tracking_(tracking) {}
+                                 tracking::TrackingService& tracking, lake::Catalog* catalog)
+    : store_(store), clock_(clock), models_root_(std::move(models_root)), tracking_(tracking), catalog_(catalog) {}
 
 std::string RegistryService::BundleDir(std::string_view name, int64_t version) const {
   return StrCat(models_root_, "/", name, "/", version);
@@ -357,6 +358,18 @@ absl::StatusOr<ModelVersion> RegistryService::CreateVersionFromFiles(std::string
                                                                      std::string_view description,
                                                                      std::string_view user) {
   return Register(name, files, "upload", "", description, user);
+}
+
+absl::StatusOr<ModelVersion> RegistryService::CreateVersionFromImport(std::string_view name, std::string_view flavor,
+                                                                      std::string_view model_bytes,
+                                                                      const Json& signature,
+                                                                      std::string_view description,
+                                                                      std::string_view user) {
+  LEPTON_RETURN_IF_ERROR(RequireModel(store_, name));
+  LEPTON_ASSIGN_OR_RETURN(train::ImportSignature sig, train::ImportSignature::FromJson(signature));
+  LEPTON_ASSIGN_OR_RETURN(train::Model model, train::ImportModel(flavor, model_bytes, sig));
+  LEPTON_ASSIGN_OR_RETURN(auto files, model.Files());
+  return Register(name, files, StrCat("import:", flavor), "", description, user);
 }
 
 absl::StatusOr<ModelVersion> RegistryService::Register(std::string_view name,
@@ -935,6 +948,69 @@ absl::StatusOr<std::vector<Promotion>> RegistryService::ListPromotions(std::stri
   for (const store::Row& r : rs.rows) {
     LEPTON_ASSIGN_OR_RETURN(Promotion p, PromotionFromRow(r));
     out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ lineage
+
+absl::StatusOr<Json> RegistryService::VersionLineage(std::string_view name, int64_t version) {
+  LEPTON_ASSIGN_OR_RETURN(ModelVersion v, GetVersion(name, version));
+  Json out = {{"model", v.name}, {"version", v.version}, {"source", v.source}, {"run", nullptr}};
+  std::vector<tracking::DatasetInput> inputs;
+  if (!v.run_id.empty()) {
+    auto run = tracking_.GetRun(v.run_id);
+    if (run.ok()) {
+      const tracking::RunInfo& i = run->info;
+      out["run"] = {{"id", i.id}, {"name", i.name}, {"experiment_id", i.experiment_id},
+                    {"status", tracking::RunStatusName(i.status)}, {"start_time", i.start_time},
+                    {"end_time", i.end_time.empty() ? Json(nullptr) : Json(i.end_time)}, {"user", i.user}};
+      inputs = run->inputs;
+    } else if (!absl::IsNotFound(run.status())) {
+      return run.status();
+    }
+  }
+  if (inputs.empty() && v.status == VersionStatus::kReady) {
+    // No run here (an uploaded bundle): the training data its manifest records.
+    LEPTON_ASSIGN_OR_RETURN(auto meta, BundleMetadata(name, version));
+    const Json& l = meta.first.contains("lineage") ? meta.first["lineage"] : Json::object();
+    if (l.is_object() && l.value("dataset", "") != "") {
+      inputs.push_back({.dataset = l.value("dataset", ""), .version = l.value("version", int64_t{-1}),
+                        .digest = l.value("digest", ""), .context = "training"});
+    }
+  }
+  Json datasets = Json::array();
+  for (const tracking::DatasetInput& in : inputs) {
+    Json d = {{"dataset", in.dataset}, {"version", in.version}, {"digest", in.digest}, {"context", in.context},
+              {"provenance", Json::array()}};
+    auto parsed = lake::ParseDatasetName(in.dataset);
+    if (catalog_ != nullptr && parsed.ok() && in.version >= 0) {
+      auto steps = catalog_->Provenance(parsed->first, parsed->second, in.version);
+      if (steps.ok()) {
+        for (const lake::LineageRecord& r : *steps) d["provenance"].push_back(lake::LineageToJson(r));
+      } else if (!absl::IsNotFound(steps.status())) {
+        return steps.status();
+      } else {
+        d["provenance_error"] = std::string(steps.status().message());  // e.g. the dataset was deleted
+      }
+    }
+    datasets.push_back(std::move(d));
+  }
+  out["datasets"] = std::move(datasets);
+  return out;
+}
+
+absl::StatusOr<std::vector<ModelVersion>> RegistryService::VersionsTrainedOn(std::string_view dataset, int64_t version) {
+  LEPTON_ASSIGN_OR_RETURN(std::vector<std::string> runs, tracking_.RunIdsWithInput(dataset, version));
+  std::vector<ModelVersion> out;
+  for (const std::string& run : runs) {
+    LEPTON_ASSIGN_OR_RETURN(store::ResultSet rs,
+                            store_.Query("SELECT name, version FROM registry_versions WHERE run_id = ? ORDER BY name, version",
+                                         {run}));
+    for (const store::Row& r : rs.rows) {
+      LEPTON_ASSIGN_OR_RETURN(ModelVersion v, GetVersion(r.String(0), r.Int(1)));
+      out.push_back(std::move(v));
+    }
   }
   return out;
 }

@@ -41,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "lepton/base/clock.h"
 #include "lepton/base/json.h"
+#include "lepton/lake/catalog.h"
 #include "lepton/registry/gates.h"
 #include "lepton/store/meta_store.h"
 #include "lepton/tracking/tracking_service.h"
@@ -69,7 +70,7 @@ struct ModelVersion {
   int64_t version = 0;
   VersionStatus status = VersionStatus::kPendingRegistration;
   std::string status_message;
-  std::string source;   // "run:<run_id>" or "upload"
+  std::string source;   // "run:<run_id>", "upload" or "import:<flavor>"
   std::string run_id;   // "" when not from a run
   std::string flavor;   // "logistic", "xgboost", …
   std::string description;
@@ -120,9 +121,10 @@ std::string ModelResource(std::string_view name);
 
 class RegistryService {
  public:
-  // `models_root` is created when missing. `tracking` gives access to runs' model artifacts.
+  // `models_root` is created when missing. `tracking` gives access to runs' model artifacts;
+  // `catalog` (may be null) to the lake's lineage records for lineage queries.
   RegistryService(store::MetaStore& store, Clock& clock, std::string models_root,
-                  tracking::TrackingService& tracking);
+                  tracking::TrackingService& tracking, lake::Catalog* catalog = nullptr);
 
   // Models. AlreadyExists for a taken name; NotFound for an unknown one.
   absl::StatusOr<RegisteredModel> CreateModel(std::string_view name, std::string_view description,
@@ -149,6 +151,13 @@ class RegistryService {
   absl::StatusOr<ModelVersion> CreateVersionFromFiles(std::string_view name,
                                                       const std::map<std::string, std::string>& files,
                                                       std::string_view description, std::string_view user);
+  // From a model trained elsewhere: `flavor` "xgboost" (an XGBoost JSON or UBJ file) or
+  // "torchscript" (a .pt file), with its declared signature (train/import.h: inputs, task,
+  // classes, threshold). InvalidArgument for an unknown flavor, bytes that are not such a model,
+  // or a signature that does not fit it (input count, objective, classes).
+  absl::StatusOr<ModelVersion> CreateVersionFromImport(std::string_view name, std::string_view flavor,
+                                                       std::string_view model_bytes, const Json& signature,
+                                                       std::string_view description, std::string_view user);
   absl::StatusOr<ModelVersion> GetVersion(std::string_view name, int64_t version);
   // Newest first.
   absl::StatusOr<std::vector<ModelVersion>> ListVersions(std::string_view name);
@@ -202,6 +211,17 @@ class RegistryService {
   absl::StatusOr<Json> GetCard(std::string_view name, int64_t version);
   absl::StatusOr<Json> UpdateCard(std::string_view name, int64_t version, const Json& changes, std::string_view user);
 
+  // Lineage of a version, model → data: {"model", "version", "source", "run": {id, name,
+  // experiment_id, status, start_time, end_time, user} or null, "datasets": [{"dataset",
+  // "version", "digest", "context", "provenance": [lineage steps of that dataset version,
+  // newest first: cleaning runs with their rules, ingests with their source file and sha256 or
+  // query]}]}. The datasets are the run's inputs (the bundle's recorded training data when the
+  // version did not come from a run here).
+  absl::StatusOr<Json> VersionLineage(std::string_view name, int64_t version);
+  // The reverse, data → models: every registered version trained on `dataset` ("ns/name") at
+  // `version` (-1: any version), oldest run first.
+  absl::StatusOr<std::vector<ModelVersion>> VersionsTrainedOn(std::string_view dataset, int64_t version = -1);
+
   // Fails versions left `pending_registration` by a crash before `older_than` (the start of
   // this process), and removes their temporary folders. Returns how many.
   absl::StatusOr<int64_t> RecoverPending(absl::Time older_than);
@@ -223,6 +243,7 @@ class RegistryService {
   Clock& clock_;
   std::string models_root_;
   tracking::TrackingService& tracking_;
+  lake::Catalog* catalog_;
 };
 
 }  // namespace lepton::registry

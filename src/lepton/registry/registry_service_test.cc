@@ -20,6 +20,7 @@
 #include "lepton/base/strings.h"
 #include "lepton/base/testing/status_matchers.h"
 #include "lepton/store/testing/test_store.h"
+#include "lepton/lake/lake.h"
 #include "lepton/train/model_builder.h"
 
 namespace lepton::registry {
@@ -471,6 +472,126 @@ TEST_P(RegistryTest, ModelCardsAreGeneratedFromTheBundleAndEditable) {
   EXPECT_THAT(md, HasSubstr("## Intended use\n\npre-screening"));
   EXPECT_THAT(md, HasSubstr("| auc | "));
   EXPECT_THAT(md, HasSubstr("### region"));
+}
+
+// Lineage both ways through the real lake: two ingests and a cleaning run make version 2 of
+// credit/applicants; a model trained on it is registered; its lineage names the run, the
+// dataset version and every step behind it with the source files' sha256; and the dataset
+// version leads back to the model version.
+TEST_P(RegistryTest, LineageFromModelVersionToSourcesAndBack) {
+  ASSERT_OK(MakeDirs(root_));
+  lake::Lake lake(root_ + "/lake", *store_, Clock::System());
+  RegistryService registry(*store_, Clock::System(), root_ + "/models2", *tracking_, &lake.catalog());
+  auto csv = [&](const std::string& file, uint64_t seed) {
+    const lake::RecordBatch b = Data(200, seed);
+    std::string text = "income,region,label\n";
+    for (int64_t i = 0; i < b.num_rows(); ++i) {
+      text += StrCat(b.column(0).ValueAt<double>(i), ",", b.column(1).StringAt(i), ",", b.column(2).StringAt(i), "\n");
+    }
+    text += "0.5,north,good\n0.5,north,good\n";  // a duplicate for the cleaning run to drop
+    const std::string path = root_ + "/" + file;
+    EXPECT_OK(WriteFileAtomically(path, text));
+    return path;
+  };
+  LEPTON_ASSERT_OK_AND_ASSIGN(lake::IngestResult first,
+                              lake.Ingest({.ns = "credit", .name = "applicants", .path = csv("jan.csv", 3), .user = "ada"}));
+  LEPTON_ASSERT_OK_AND_ASSIGN(lake::IngestResult second,
+                              lake.Ingest({.ns = "credit", .name = "applicants", .path = csv("feb.csv", 4), .user = "ada"}));
+  ASSERT_OK(lake.Clean("credit", "applicants", "rules:\n  - dedup: {}\n", "ada").status());
+
+  auto config = train::ModelConfig::FromJson(
+      {{"dataset", {{"name", "credit/applicants"}}},
+       {"target", {{"column", "label"}, {"positive_class", "bad"}}},
+       {"learner", {{"flavor", "logistic"}}},
+       {"experiment", {{"name", "credit/lineage"}}}});
+  ASSERT_OK(config.status());
+  train::ModelBuilder builder(*config, {.tracking = tracking_.get(), .lake = &lake});
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Model model, builder.build_and_train());
+  ASSERT_OK(registry.CreateModel("m", "", {}, "ada").status());
+  ASSERT_OK(registry.CreateVersionFromRun("m", model.run_id(), "", "ada").status());
+
+  LEPTON_ASSERT_OK_AND_ASSIGN(Json lineage, registry.VersionLineage("m", 1));
+  EXPECT_EQ(lineage["run"]["id"], model.run_id());
+  EXPECT_EQ(lineage["run"]["status"], "finished");
+  ASSERT_EQ(lineage["datasets"].size(), 1u);
+  const Json& d = lineage["datasets"][0];
+  EXPECT_EQ(d["dataset"], "credit/applicants");
+  EXPECT_EQ(d["version"], 2);
+  EXPECT_EQ(d["context"], "training");
+  ASSERT_EQ(d["provenance"].size(), 3u) << d;
+  EXPECT_EQ(d["provenance"][0]["kind"], "clean");
+  EXPECT_EQ(d["provenance"][0]["version"], 2);
+  EXPECT_EQ(d["provenance"][0]["detail"]["input_version"], 1);
+  EXPECT_EQ(d["provenance"][1]["kind"], "ingest");
+  EXPECT_EQ(d["provenance"][1]["detail"]["source"]["file"], "feb.csv");
+  EXPECT_EQ(d["provenance"][1]["detail"]["source"]["sha256"], second.sha256);
+  EXPECT_EQ(d["provenance"][2]["detail"]["source"]["sha256"], first.sha256);
+
+  // Data → models.
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto on_v2, registry.VersionsTrainedOn("credit/applicants", 2));
+  ASSERT_EQ(on_v2.size(), 1u);
+  EXPECT_EQ(on_v2[0].name, "m");
+  EXPECT_EQ(on_v2[0].version, 1);
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto on_any, registry.VersionsTrainedOn("credit/applicants"));
+  EXPECT_EQ(on_any.size(), 1u);
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto on_v0, registry.VersionsTrainedOn("credit/applicants", 0));
+  EXPECT_TRUE(on_v0.empty());
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto elsewhere, registry.VersionsTrainedOn("credit/other"));
+  EXPECT_TRUE(elsewhere.empty());
+}
+
+// A model trained by Python's xgboost, imported with a declared signature: a ready version
+// that predicts as it did in Python; a signature that does not fit takes no version number.
+TEST_P(RegistryTest, ImportedXGBoostModelsBecomeVersions) {
+  const std::string dir = root_ + "/py";
+  ASSERT_OK(MakeDirs(dir));
+  const std::string script = R"(import json, sys, numpy as np, xgboost as xgb
+rng = np.random.default_rng(5)
+x = rng.normal(size=(200, 3)); y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
+b = xgb.train({"objective": "binary:logistic", "max_depth": 2, "nthread": 1}, xgb.DMatrix(x, label=y), 10)
+b.save_model(sys.argv[1] + "/model.json")
+rows = [[0.5, -1.0, 2.0], [-0.3, 0.2, 0.0]]
+json.dump({"rows": rows, "p": b.predict(xgb.DMatrix(np.array(rows))).astype(float).tolist()}, open(sys.argv[1] + "/expected.json", "w"))
+)";
+  ASSERT_OK(WriteFileAtomically(dir + "/train.py", script));
+  ASSERT_EQ(std::system(StrCat("/usr/bin/python3 ", dir, "/train.py ", dir).c_str()), 0) << "python3 with xgboost is required";
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::string bytes, ReadFile(dir + "/model.json"));
+  const Json expected = *ParseJson(*ReadFile(dir + "/expected.json"));
+  const Json signature = {{"inputs", {{{"name", "a"}, {"type", "double"}}, {{"name", "b"}, {"type", "double"}},
+                                      {{"name", "c"}, {"type", "double"}}}},
+                          {"task", "binary"}, {"classes", {"good", "bad"}}, {"threshold", 0.5}};
+  ASSERT_OK(registry_->CreateModel("imported", "", {}, "ada").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion v, registry_->CreateVersionFromImport("imported", "xgboost", bytes, signature,
+                                                                                 "from the notebook", "ada"));
+  EXPECT_EQ(v.version, 1);
+  EXPECT_EQ(v.source, "import:xgboost");
+  EXPECT_EQ(v.flavor, "xgboost");
+  EXPECT_EQ(v.status, VersionStatus::kReady);
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Model model, registry_->LoadVersion("imported", 1));
+  lake::RecordBatch rows(lake::Schema({{"a", lake::DataType::kDouble}, {"b", lake::DataType::kDouble},
+                                       {"c", lake::DataType::kDouble}}));
+  for (const Json& r : expected["rows"]) {
+    for (size_t c = 0; c < 3; ++c) rows.mutable_column(c).AppendDouble(r[c].get<double>());
+  }
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Predictions p, model.Predict(rows));
+  ASSERT_EQ(p.scores.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) EXPECT_NEAR(p.scores[i], expected["p"][i].get<double>(), 1e-6);
+  EXPECT_EQ(p.labels[0], expected["p"][0].get<double>() >= 0.5 ? "bad" : "good");
+
+  Json two_inputs = signature;
+  two_inputs["inputs"].erase(2);
+  EXPECT_THAT(registry_->CreateVersionFromImport("imported", "xgboost", bytes, two_inputs, "", "ada"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(registry_->CreateVersionFromImport("imported", "prophet", bytes, signature, "", "ada"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("xgboost")));
+  EXPECT_THAT(registry_->CreateVersionFromImport("imported", "xgboost", "not a model", signature, "", "ada"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(registry_->CreateVersionFromImport("nope", "xgboost", bytes, signature, "", "ada"),
+              StatusIs(absl::StatusCode::kNotFound));
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto versions, registry_->ListVersions("imported"));
+  EXPECT_EQ(versions.size(), 1u);  // refused imports take no number
+  LEPTON_ASSERT_OK_AND_ASSIGN(ModelVersion next, registry_->CreateVersionFromImport("imported", "xgboost", bytes, signature, "", "ada"));
+  EXPECT_EQ(next.version, 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, RegistryTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),

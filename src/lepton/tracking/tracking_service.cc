@@ -986,4 +986,15 @@ Json ComparisonToJson(const RunComparison& c) {
   return {{"runs", runs}, {"params", params}, {"metrics", metrics}};
 }
 
+absl::StatusOr<std::vector<std::string>> TrackingService::RunIdsWithInput(std::string_view dataset, int64_t version) {
+  LEPTON_ASSIGN_OR_RETURN(
+      store::ResultSet rs,
+      store_.Query("SELECT DISTINCT i.run_id, r.start_time FROM tracking_inputs i JOIN tracking_runs r ON r.id = i.run_id "
+                   "WHERE i.dataset = ? AND (? < 0 OR i.version = ?) ORDER BY r.start_time, i.run_id",
+                   {std::string(dataset), version, version}));
+  std::vector<std::string> out;
+  for (const store::Row& r : rs.rows) out.push_back(r.String(0));
+  return out;
+}
+
 }  // namespace lepton::tracking

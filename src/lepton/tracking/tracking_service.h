@@ -213,6 +213,9 @@ class TrackingService {
   // unknown experiment. Filtering and ordering happen in process over the runs of the named
   // experiments (identical semantics on every store; meant for up to ~100k runs).
   absl::StatusOr<SearchResult> SearchRuns(const SearchRequest& request);
+  // Ids of the runs that logged `dataset` ("ns/name") as an input, at `version` (-1: any
+  // version), oldest first. For lineage: which runs — and so which models — used this data.
+  absl::StatusOr<std::vector<std::string>> RunIdsWithInput(std::string_view dataset, int64_t version = -1);
   // InvalidArgument for fewer than 1 or more than 100 ids; NotFound for an unknown one.
   absl::StatusOr<RunComparison> CompareRuns(const std::vector<std::string>& run_ids);
 

@@ -52,21 +52,8 @@ std::string TempDir(const std::string& name) {
   return dir.string();
 }
 
-const lake::RecordBatch& German() {
-  static const lake::RecordBatch* batch = [] {
-    auto b = testing::ReadCsv(testing::SharedData("credit/german_credit.csv"));
-    LEPTON_CHECK_OK(b.status());
-    return new lake::RecordBatch(std::move(*b));
-  }();
-  return *batch;
-}
-
-Json ExampleConfig(const std::string& file) {
-  auto text = ReadFile(std::string(LEPTON_SOURCE_DIR) + "/examples/credit-scoring/" + file);
-  LEPTON_CHECK_OK(text.status());
-  return *ParseJson(*text);
-}
-
+using ::lepton::train::testing::German;
+using ::lepton::train::testing::ExampleConfig;
 ModelConfig Config(const Json& j) {
   auto c = ModelConfig::FromJson(j);
   LEPTON_CHECK_OK(c.status());

@@ -10,6 +10,7 @@
 #include "lepton/base/testing/status_matchers.h"
 #include "lepton/store/testing/test_store.h"
 #include "lepton/train/model.h"
+#include "lepton/train/testing/data.h"
 
 namespace lepton::train {
 namespace {
@@ -17,12 +18,7 @@ namespace {
 using ::lepton::testing::StatusIs;
 using ::testing::HasSubstr;
 
-Json ExampleConfig(const std::string& file) {
-  auto text = ReadFile(std::string(LEPTON_SOURCE_DIR) + "/examples/credit-scoring/" + file);
-  LEPTON_CHECK_OK(text.status());
-  return *ParseJson(*text);
-}
-
+using ::lepton::train::testing::ExampleConfig;
 class TrainingJobTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
@@ -21,7 +23,13 @@ constexpr int kMetadataVersion = 1;
 absl::Status XgbError(int rc, std::string_view what,
                       absl::StatusCode code = absl::StatusCode::kInternal) {
   if (rc == 0) return absl::OkStatus();
-  return absl::Status(code, StrCat("xgboost ", what, ": ", XGBGetLastError()));
+  // XGBoost appends a native stack trace to its message; it says nothing to our users.
+  std::string_view message = XGBGetLastError();
+  message = message.substr(0, message.find("Stack trace:"));
+  while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back())) != 0) {
+    message.remove_suffix(1);
+  }
+  return absl::Status(code, StrCat("xgboost ", what, ": ", message));
 }
 
 struct DMatrixDeleter {
@@ -161,6 +169,373 @@ absl::Status ReadString(const Json& params, const char* key, std::string* out) {
   return absl::OkStatus();
 }
 
+// --- Checking model bytes before libxgboost sees them (see the header's file comment). ---
+
+constexpr int kMaxNesting = 64;  // an XGBoost model nests about 8 deep
+constexpr int64_t kMaxTreeDepth = 1000;
+constexpr int64_t kMaxNodes = int64_t{1} << 30;
+
+// A SAX consumer that builds nothing and stops at nesting deeper than `kMaxNesting`, so that
+// the recursive readers (nlohmann's UBJSON reader, XGBoost's JSON and UBJSON readers) never
+// see a document deep enough to exhaust the stack.
+class NestingCheck {
+ public:
+  bool null() { return true; }
+  bool boolean(bool) { return true; }
+  bool number_integer(Json::number_integer_t) { return true; }
+  bool number_unsigned(Json::number_unsigned_t) { return true; }
+  bool number_float(Json::number_float_t, const Json::string_t&) { return true; }
+  bool string(Json::string_t&) { return true; }
+  bool binary(Json::binary_t&) { return true; }
+  bool key(Json::string_t&) { return true; }
+  bool start_object(std::size_t) { return Enter(); }
+  bool end_object() { return Leave(); }
+  bool start_array(std::size_t) { return Enter(); }
+  bool end_array() { return Leave(); }
+  bool parse_error(std::size_t, const std::string&, const Json::exception& e) {
+    error_ = e.what();
+    return false;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Enter() {
+    if (++depth_ <= kMaxNesting) return true;
+    error_ = StrCat("nested deeper than ", kMaxNesting, " levels");
+    return false;
+  }
+  bool Leave() {
+    --depth_;
+    return true;
+  }
+
+  int depth_ = 0;
+  std::string error_;
+};
+
+// What `Load` and `Import` need to know about a checked model file.
+struct ModelInfo {
+  std::string objective;   // e.g. "binary:logistic"
+  std::string booster;     // gbtree, dart or gblinear
+  int64_t num_feature = 0;
+  int64_t num_class = 0;   // 0 for binary and regression models
+  std::vector<std::string> feature_names;  // empty when the model has none
+  // Set when XGBoost must be given other bytes than the file's: JSON text that does not start
+  // with `{"` (XGBoost 1.7 tells JSON from UBJSON by the second byte), re-serialised compactly.
+  std::string xgboost_bytes;
+};
+
+absl::Status ModelError(std::string_view path, std::string_view what) {
+  return absl::InvalidArgumentError(
+      StrCat("xgboost model: ", path, path.empty() ? "" : ": ", what));
+}
+
+const Json* Member(const Json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+// `object[key]`, which must be an object (or array with `array`).
+absl::StatusOr<const Json*> Child(const Json& object, const char* key, std::string_view path,
+                                  bool array = false) {
+  const Json* j = Member(object, key);
+  if (j == nullptr || (array ? !j->is_array() : !j->is_object())) {
+    return ModelError(path.empty() ? std::string(key) : StrCat(path, ".", key),
+                      array ? "expected an array" : "expected an object");
+  }
+  return j;
+}
+
+// XGBoost keeps integer parameters as strings ("4").
+absl::StatusOr<int64_t> IntParam(const Json& object, const char* key, std::string_view path,
+                                 int64_t lo, int64_t hi) {
+  const Json* j = Member(object, key);
+  int64_t v = 0;
+  if (j == nullptr || !j->is_string() || !ParseInt(j->get<std::string>(), &v) || v < lo ||
+      v > hi) {
+    return ModelError(StrCat(path, ".", key),
+                      StrCat("expected an integer in [", lo, ", ", hi, "] as a string"));
+  }
+  return v;
+}
+
+// `v` as an integer, or `fallback` when it is not one (or does not fit int64).
+int64_t AsInt(const Json& v, int64_t fallback) {
+  if (v.is_number_unsigned()) {
+    return v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+               ? fallback
+               : static_cast<int64_t>(v.get<uint64_t>());
+  }
+  return v.is_number_integer() ? v.get<int64_t>() : fallback;
+}
+
+int64_t IntAt(const Json& array, size_t i, int64_t fallback) { return AsInt(array[i], fallback); }
+
+// One regression tree: per-node arrays of num_nodes entries, children and split features in
+// range, each node reachable from the root at most once and no deeper than `kMaxTreeDepth`,
+// numerical splits only.
+absl::Status CheckTree(const Json& tree, std::string_view path, int64_t num_feature) {
+  if (!tree.is_object()) return ModelError(path, "expected an object");
+  LEPTON_ASSIGN_OR_RETURN(const Json* param, Child(tree, "tree_param", path));
+  const std::string param_path = StrCat(path, ".tree_param");
+  LEPTON_ASSIGN_OR_RETURN(const int64_t n, IntParam(*param, "num_nodes", param_path, 1, kMaxNodes));
+  if (const Json* leaf_vector = Member(*param, "size_leaf_vector");
+      leaf_vector != nullptr &&
+      !(leaf_vector->is_string() && leaf_vector->get<std::string>() == "0")) {
+    return ModelError(StrCat(param_path, ".size_leaf_vector"),
+                      "vector leaves (multi-target trees) are not supported");
+  }
+  const auto size = static_cast<size_t>(n);
+  for (const char* key : {"left_children", "right_children", "parents", "split_indices",
+                          "split_conditions", "default_left", "base_weights", "loss_changes",
+                          "sum_hessian"}) {
+    LEPTON_ASSIGN_OR_RETURN(const Json* a, Child(tree, key, path, /*array=*/true));
+    if (a->size() != size) {
+      return ModelError(StrCat(path, ".", key),
+                        StrCat("has ", a->size(), " entries for ", n, " nodes"));
+    }
+  }
+  if (const Json* types = Member(tree, "split_type"); types != nullptr) {
+    if (!types->is_array() || types->size() != size) {
+      return ModelError(StrCat(path, ".split_type"), StrCat("expected ", n, " entries"));
+    }
+    for (size_t i = 0; i < size; ++i) {
+      if (IntAt(*types, i, -1) != 0) {
+        return ModelError(StrCat(path, ".split_type[", i, "]"),
+                          "categorical splits are not supported (inputs are numeric)");
+      }
+    }
+  }
+  const Json& left = tree["left_children"];
+  const Json& right = tree["right_children"];
+  const Json& feature = tree["split_indices"];
+  std::vector<int64_t> lefts(size), rights(size);
+  for (size_t i = 0; i < size; ++i) {
+    lefts[i] = IntAt(left, i, -2);
+    rights[i] = IntAt(right, i, -2);
+    if (lefts[i] == -1) continue;  // a leaf (or a deleted node)
+    if (lefts[i] < 0 || lefts[i] >= n || rights[i] < 0 || rights[i] >= n) {
+      return ModelError(StrCat(path, " node ", i),
+                        StrCat("child index out of range (", n, " nodes)"));
+    }
+    const int64_t f = IntAt(feature, i, -1);
+    if (f < 0 || f >= num_feature) {
+      return ModelError(StrCat(path, " node ", i),
+                        StrCat("split feature index out of range (", num_feature, " features)"));
+    }
+  }
+  std::vector<char> seen(size, 0);
+  std::vector<std::pair<int64_t, int64_t>> stack = {{0, 0}};  // node, depth
+  while (!stack.empty()) {
+    const auto [node, depth] = stack.back();
+    stack.pop_back();
+    if (seen[static_cast<size_t>(node)] != 0) {
+      return ModelError(StrCat(path, " node ", node), "reached twice (not a tree)");
+    }
+    if (depth > kMaxTreeDepth) {
+      return ModelError(path, StrCat("deeper than ", kMaxTreeDepth, " levels"));
+    }
+    seen[static_cast<size_t>(node)] = 1;
+    const int64_t l = lefts[static_cast<size_t>(node)];
+    if (l == -1) continue;
+    stack.emplace_back(l, depth + 1);
+    stack.emplace_back(rights[static_cast<size_t>(node)], depth + 1);
+  }
+  return absl::OkStatus();
+}
+
+// A gbtree model: {"gbtree_model_param": {"num_trees"}, "trees": [...], "tree_info": [...]}
+// with tree ids a permutation of 0..num_trees-1 and output groups below `groups`.
+absl::StatusOr<int64_t> CheckTreeModel(const Json& model, std::string_view path,
+                                       const ModelInfo& info) {
+  LEPTON_ASSIGN_OR_RETURN(const Json* param, Child(model, "gbtree_model_param", path));
+  LEPTON_ASSIGN_OR_RETURN(
+      const int64_t num_trees,
+      IntParam(*param, "num_trees", StrCat(path, ".gbtree_model_param"), 0, kMaxNodes));
+  LEPTON_ASSIGN_OR_RETURN(const Json* trees, Child(model, "trees", path, /*array=*/true));
+  LEPTON_ASSIGN_OR_RETURN(const Json* tree_info, Child(model, "tree_info", path, /*array=*/true));
+  if (static_cast<int64_t>(trees->size()) != num_trees ||
+      static_cast<int64_t>(tree_info->size()) != num_trees) {
+    return ModelError(path, StrCat("num_trees is ", num_trees, " but there are ", trees->size(),
+                                   " trees and ", tree_info->size(), " tree_info entries"));
+  }
+  const int64_t groups = std::max<int64_t>(info.num_class, 1);
+  std::vector<char> ids(static_cast<size_t>(num_trees), 0);
+  for (size_t t = 0; t < trees->size(); ++t) {
+    const std::string tree_path = StrCat(path, ".trees[", t, "]");
+    const int64_t group = IntAt(*tree_info, t, -1);
+    if (group < 0 || group >= groups) {
+      return ModelError(StrCat(path, ".tree_info[", t, "]"),
+                        StrCat("expected an output group in [0, ", groups, ")"));
+    }
+    const Json* id = Member((*trees)[t], "id");
+    const int64_t tree_id = id != nullptr ? AsInt(*id, -1) : -1;
+    if (tree_id < 0 || tree_id >= num_trees || ids[static_cast<size_t>(tree_id)] != 0) {
+      return ModelError(StrCat(tree_path, ".id"),
+                        StrCat("expected a tree id in [0, ", num_trees, ") used once"));
+    }
+    ids[static_cast<size_t>(tree_id)] = 1;
+    LEPTON_RETURN_IF_ERROR(CheckTree((*trees)[t], tree_path, info.num_feature));
+  }
+  return num_trees;
+}
+
+// Parses and checks `bytes` as an XGBoost JSON or UBJSON model (see the header's file
+// comment). InvalidArgument naming the first problem.
+absl::StatusOr<ModelInfo> InspectModel(std::string_view bytes) {
+  // XGBoost 1.7 dispatches on the first two bytes: `{"` JSON, `{` + letter UBJSON (the first
+  // key's length marker), anything else its legacy binary format.
+  if (bytes.size() < 2 || bytes[0] != '{') {
+    return absl::InvalidArgumentError(
+        "not an XGBoost JSON or UBJSON model (the legacy binary format is not supported: save "
+        "the booster to a .json or .ubj file)");
+  }
+  const unsigned char second = static_cast<unsigned char>(bytes[1]);
+  const bool text = second == '"' || std::isspace(second) != 0;
+  if (!text && std::isalpha(second) == 0) {
+    return absl::InvalidArgumentError("not an XGBoost JSON or UBJSON model");
+  }
+  const char* first = bytes.data();
+  const char* last = bytes.data() + bytes.size();
+  const auto format =
+      text ? nlohmann::detail::input_format_t::json : nlohmann::detail::input_format_t::ubjson;
+  const std::string_view format_name = text ? "JSON" : "UBJSON";
+  Json doc;
+  try {
+    NestingCheck check;
+    if (!Json::sax_parse(first, last, &check, format, /*strict=*/true)) {
+      return absl::InvalidArgumentError(
+          StrCat("not a well-formed XGBoost ", format_name, " model: ", check.error()));
+    }
+    doc = text ? Json::parse(first, last, nullptr, /*allow_exceptions=*/false)
+               : Json::from_ubjson(first, last, /*strict=*/true, /*allow_exceptions=*/false);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        StrCat("not a well-formed XGBoost ", format_name, " model: ", e.what()));
+  }
+  if (doc.is_discarded()) {
+    return absl::InvalidArgumentError(StrCat("not a well-formed XGBoost ", format_name, " model"));
+  }
+
+  ModelInfo info;
+  if (text && second != '"') info.xgboost_bytes = DumpJson(doc);
+  if (!doc.is_object()) return ModelError("", "expected a JSON object");
+  LEPTON_ASSIGN_OR_RETURN(const Json* learner, Child(doc, "learner", ""));
+  LEPTON_ASSIGN_OR_RETURN(const Json* param, Child(*learner, "learner_model_param", "learner"));
+  const std::string param_path = "learner.learner_model_param";
+  LEPTON_ASSIGN_OR_RETURN(info.num_feature,
+                          IntParam(*param, "num_feature", param_path, 1, 100000000));
+  LEPTON_ASSIGN_OR_RETURN(info.num_class, IntParam(*param, "num_class", param_path, 0, 1000000));
+  if (Member(*param, "num_target") != nullptr) {
+    LEPTON_ASSIGN_OR_RETURN(int64_t targets, IntParam(*param, "num_target", param_path, 1, 1));
+    (void)targets;
+  }
+  LEPTON_ASSIGN_OR_RETURN(const Json* objective, Child(*learner, "objective", "learner"));
+  const Json* objective_name = Member(*objective, "name");
+  if (objective_name == nullptr || !objective_name->is_string()) {
+    return ModelError("learner.objective.name", "expected a string");
+  }
+  info.objective = objective_name->get<std::string>();
+  if (const Json* names = Member(*learner, "feature_names"); names != nullptr) {
+    if (!names->is_array()) return ModelError("learner.feature_names", "expected an array");
+    for (const Json& name : *names) {
+      if (!name.is_string()) return ModelError("learner.feature_names", "expected strings");
+      info.feature_names.push_back(name.get<std::string>());
+    }
+    if (!info.feature_names.empty() &&
+        static_cast<int64_t>(info.feature_names.size()) != info.num_feature) {
+      return ModelError("learner.feature_names",
+                        StrCat("has ", info.feature_names.size(), " names for ",
+                               info.num_feature, " features"));
+    }
+  }
+  LEPTON_ASSIGN_OR_RETURN(const Json* gb, Child(*learner, "gradient_booster", "learner"));
+  const Json* gb_name = Member(*gb, "name");
+  if (gb_name == nullptr || !gb_name->is_string()) {
+    return ModelError("learner.gradient_booster.name", "expected a string");
+  }
+  info.booster = gb_name->get<std::string>();
+  const std::string gb_path = "learner.gradient_booster";
+  if (info.booster == "gbtree") {
+    LEPTON_ASSIGN_OR_RETURN(const Json* model, Child(*gb, "model", gb_path));
+    LEPTON_RETURN_IF_ERROR(CheckTreeModel(*model, StrCat(gb_path, ".model"), info).status());
+  } else if (info.booster == "dart") {
+    LEPTON_ASSIGN_OR_RETURN(const Json* inner, Child(*gb, "gbtree", gb_path));
+    LEPTON_ASSIGN_OR_RETURN(const Json* model, Child(*inner, "model", StrCat(gb_path, ".gbtree")));
+    LEPTON_ASSIGN_OR_RETURN(const int64_t num_trees,
+                            CheckTreeModel(*model, StrCat(gb_path, ".gbtree.model"), info));
+    LEPTON_ASSIGN_OR_RETURN(const Json* drops, Child(*gb, "weight_drop", gb_path, /*array=*/true));
+    if (static_cast<int64_t>(drops->size()) != num_trees) {
+      return ModelError(StrCat(gb_path, ".weight_drop"),
+                        StrCat("has ", drops->size(), " entries for ", num_trees, " trees"));
+    }
+  } else if (info.booster == "gblinear") {
+    LEPTON_ASSIGN_OR_RETURN(const Json* model, Child(*gb, "model", gb_path));
+    LEPTON_ASSIGN_OR_RETURN(const Json* weights,
+                            Child(*model, "weights", StrCat(gb_path, ".model"), /*array=*/true));
+    const int64_t expected = (info.num_feature + 1) * std::max<int64_t>(info.num_class, 1);
+    if (static_cast<int64_t>(weights->size()) != expected) {
+      return ModelError(StrCat(gb_path, ".model.weights"),
+                        StrCat("has ", weights->size(), " entries, expected ", expected));
+    }
+  } else {
+    return ModelError("learner.gradient_booster.name",
+                      StrCat("booster \"", info.booster,
+                             "\" is not supported (expected gbtree, dart or gblinear)"));
+  }
+  return info;
+}
+
+std::string_view DefaultObjective(Task task) {
+  switch (task) {
+    case Task::kBinary: return "binary:logistic";
+    case Task::kMulticlass: return "multi:softprob";
+    case Task::kRegression: return "reg:squarederror";
+  }
+  return "binary:logistic";
+}
+
+// OK when a booster with `objective` predicts what `Learner::Predict` promises for `task`
+// (multi:softmax after it is switched to softprob). InvalidArgument naming the objective.
+absl::Status CheckObjective(std::string_view objective, Task task) {
+  bool fits = false;
+  std::string_view expected;
+  switch (task) {
+    case Task::kBinary:
+      fits = objective == "binary:logistic";
+      expected = "binary:logistic";
+      break;
+    case Task::kMulticlass:
+      fits = objective == "multi:softprob" || objective == "multi:softmax";
+      expected = "multi:softprob or multi:softmax";
+      break;
+    case Task::kRegression:
+      fits = objective.substr(0, 4) == "reg:";
+      expected = "a reg:* objective";
+      break;
+  }
+  if (fits) return absl::OkStatus();
+  return absl::InvalidArgumentError(StrCat("objective \"", objective, "\" does not fit a ",
+                                           TaskName(task), " model (expected ", expected, ")"));
+}
+
+// The class count the booster must have for `task`: K for multiclass, 0 otherwise (XGBoost
+// keeps 0 for single-output models).
+absl::Status CheckClassCount(int64_t model_classes, Task task, int num_classes) {
+  if (task == Task::kMulticlass) {
+    if (model_classes != num_classes) {
+      return absl::InvalidArgumentError(StrCat("the model has ", model_classes, " classes but ",
+                                               num_classes, " are declared"));
+    }
+  } else if (model_classes > 1) {
+    return absl::InvalidArgumentError(StrCat("the model has ", model_classes,
+                                             " classes, not one output for a ", TaskName(task),
+                                             " model"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void XGBoostLearner::BoosterDeleter::operator()(void* handle) const {
@@ -234,12 +609,8 @@ absl::StatusOr<std::unique_ptr<XGBoostLearner>> XGBoostLearner::Create(const Jso
 }
 
 std::string XGBoostLearner::Objective() const {
-  switch (task_) {
-    case Task::kBinary: return "binary:logistic";
-    case Task::kMulticlass: return "multi:softprob";
-    case Task::kRegression: return "reg:squarederror";
-  }
-  return "binary:logistic";
+  if (imported()) return imported_objective_;
+  return std::string(DefaultObjective(task_));
 }
 
 std::string XGBoostLearner::Metric() const {
@@ -253,6 +624,14 @@ std::string XGBoostLearner::Metric() const {
 }
 
 Json XGBoostLearner::Params() const {
+  if (imported()) {
+    return Json{{"imported", true},
+                {"objective", imported_objective_},
+                {"booster", imported_booster_},
+                {"boosted_rounds", boosted_rounds_},
+                {"eval_metric", Metric()},
+                {"nthread", nthread_}};
+  }
   return Json{{"n_estimators", options_.n_estimators},
               {"max_depth", options_.max_depth},
               {"eta", options_.eta},
@@ -315,7 +694,7 @@ absl::Status XGBoostLearner::Fit(const LabeledData& train, const LabeledData* va
   // The learner state the booster is configured from (Objective()/Metric() read task_).
   const Task previous_task = task_;
   task_ = task;
-  const std::string objective = Objective();
+  const std::string objective(DefaultObjective(task));
   const std::string metric = Metric();
   task_ = previous_task;
 
@@ -403,6 +782,8 @@ absl::Status XGBoostLearner::Fit(const LabeledData& train, const LabeledData* va
   columns_ = train.x->columns;
   boosted_rounds_ = best_iteration + 1;
   best_iteration_ = best_iteration;
+  imported_objective_.clear();
+  imported_booster_.clear();
   booster_ = std::move(booster);
   LEPTON_RETURN_IF_ERROR(XgbError(
       XGBoosterSetAttr(booster_.get(), kMetadataAttr, DumpJson(Metadata()).c_str()),
@@ -514,12 +895,22 @@ Json XGBoostLearner::Importance() const {
                             &dim, &shape, &scores) != 0) {
     return out;
   }
-  // Without feature names XGBoost names features "f<index>".
+  // An imported booster may carry feature names (which `Import` checked equal our columns);
+  // without them XGBoost names features "f<index>".
+  bst_ulong named = 0;
+  const char** feature_names = nullptr;
+  if (XGBoosterGetStrFeatureInfo(booster_.get(), "feature_name", &named, &feature_names) != 0) {
+    named = 0;
+  }
   for (bst_ulong i = 0; i < n; ++i) {
     std::string_view name = names[i];
     int64_t index = -1;
-    if (name.size() > 1 && name[0] == 'f' && ParseInt(name.substr(1), &index) && index >= 0 &&
-        index < static_cast<int64_t>(columns_.size())) {
+    if (named > 0) {
+      if (std::find(columns_.begin(), columns_.end(), name) != columns_.end()) {
+        out[std::string(name)] = static_cast<double>(scores[i]);
+      }
+    } else if (name.size() > 1 && name[0] == 'f' && ParseInt(name.substr(1), &index) &&
+               index >= 0 && index < static_cast<int64_t>(columns_.size())) {
       out[columns_[static_cast<size_t>(index)]] = static_cast<double>(scores[i]);
     }
   }
@@ -537,11 +928,16 @@ absl::StatusOr<std::string> XGBoostLearner::Save() const {
 }
 
 absl::StatusOr<std::unique_ptr<XGBoostLearner>> XGBoostLearner::Load(std::string_view bytes) {
+  absl::StatusOr<ModelInfo> info = InspectModel(bytes);
+  if (!info.ok()) return Annotate(info.status(), "loading xgboost model");
   BoosterHandle raw = nullptr;
   LEPTON_RETURN_IF_ERROR(XgbError(XGBoosterCreate(nullptr, 0, &raw), "creating a booster"));
   BoosterPtr booster(raw);
+  const std::string_view xgboost_bytes =
+      info->xgboost_bytes.empty() ? bytes : std::string_view(info->xgboost_bytes);
   LEPTON_RETURN_IF_ERROR(XgbError(
-      XGBoosterLoadModelFromBuffer(booster.get(), bytes.data(), static_cast<bst_ulong>(bytes.size())),
+      XGBoosterLoadModelFromBuffer(booster.get(), xgboost_bytes.data(),
+                                   static_cast<bst_ulong>(xgboost_bytes.size())),
       "loading a model", absl::StatusCode::kInvalidArgument));
   const char* attr = nullptr;
   int found = 0;
@@ -565,8 +961,25 @@ absl::StatusOr<std::unique_ptr<XGBoostLearner>> XGBoostLearner::Load(std::string
   const Json seed = params.contains("seed") ? params["seed"] : Json(42);
   const Json nthread = params.contains("nthread") ? params["nthread"] : Json(0);
   const Json eval_metric = params.contains("eval_metric") ? params["eval_metric"] : Json("");
-  for (const char* derived : {"objective", "seed", "nthread", "eval_metric"}) params.erase(derived);
-  LEPTON_ASSIGN_OR_RETURN(XGBoostOptions options, ParseOptions(params));
+  const bool imported = params.contains("imported") && params["imported"].is_boolean() &&
+                        params["imported"].get<bool>();
+  std::string imported_objective, imported_booster;
+  XGBoostOptions options;
+  if (imported) {
+    // An imported booster has no training options (see `Import`).
+    if (!params.contains("objective") || !params["objective"].is_string() ||
+        params["objective"].get<std::string>().empty() || !params.contains("booster") ||
+        !params["booster"].is_string()) {
+      return absl::InvalidArgumentError("loading xgboost model: malformed lepton metadata");
+    }
+    imported_objective = params["objective"].get<std::string>();
+    imported_booster = params["booster"].get<std::string>();
+  } else {
+    for (const char* derived : {"objective", "seed", "nthread", "eval_metric"}) {
+      params.erase(derived);
+    }
+    LEPTON_ASSIGN_OR_RETURN(options, ParseOptions(params));
+  }
   options.eval_metric = eval_metric.is_string() ? eval_metric.get<std::string>() : "";
   auto out = std::make_unique<XGBoostLearner>(std::move(options));
   absl::StatusOr<Task> task = ParseTask(meta["task"].get<std::string>());
@@ -579,10 +992,87 @@ absl::StatusOr<std::unique_ptr<XGBoostLearner>> XGBoostLearner::Load(std::string
     if (!c.is_string()) return absl::InvalidArgumentError("loading xgboost model: bad column name");
     out->columns_.push_back(c.get<std::string>());
   }
+  // The metadata must describe the booster: Predict sizes its output and checks its input
+  // from it.
+  if (static_cast<int64_t>(out->columns_.size()) != info->num_feature) {
+    return absl::InvalidArgumentError(
+        StrCat("loading xgboost model: the metadata names ", out->columns_.size(),
+               " columns but the booster has ", info->num_feature, " features"));
+  }
+  absl::Status fits = CheckObjective(info->objective, out->task_);
+  if (fits.ok()) fits = CheckClassCount(info->num_class, out->task_, out->num_classes_);
+  if (!fits.ok()) return Annotate(fits, "loading xgboost model");
+  out->imported_objective_ = std::move(imported_objective);
+  out->imported_booster_ = std::move(imported_booster);
   out->boosted_rounds_ = static_cast<int>(int_field("boosted_rounds", 0));
   out->best_iteration_ = static_cast<int>(int_field("best_iteration", -1));
   LEPTON_RETURN_IF_ERROR(XgbError(
       XGBoosterSetParam(booster.get(), "nthread", StrCat(out->nthread_).c_str()), "setting nthread"));
+  out->booster_ = std::move(booster);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<XGBoostLearner>> XGBoostLearner::Import(
+    std::string_view bytes, Task task, int num_classes, std::vector<std::string> columns) {
+  constexpr std::string_view kWhat = "importing an xgboost model";
+  absl::StatusOr<ModelInfo> info = InspectModel(bytes);
+  if (!info.ok()) return Annotate(info.status(), kWhat);
+  if (columns.empty()) return absl::InvalidArgumentError(StrCat(kWhat, ": no input columns"));
+  if (info->num_feature != static_cast<int64_t>(columns.size())) {
+    return absl::InvalidArgumentError(StrCat(kWhat, ": the model has ", info->num_feature,
+                                             " features but ", columns.size(),
+                                             " inputs are declared"));
+  }
+  for (size_t i = 0; i < info->feature_names.size(); ++i) {
+    if (info->feature_names[i] != columns[i]) {
+      return absl::InvalidArgumentError(
+          StrCat(kWhat, ": the model's feature ", i, " is named \"", info->feature_names[i],
+                 "\" but input ", i, " is declared as \"", columns[i], "\""));
+    }
+  }
+  if (task == Task::kMulticlass && num_classes < 2) {
+    return absl::InvalidArgumentError(
+        StrCat(kWhat, ": a multiclass model needs at least 2 classes, got ", num_classes));
+  }
+  absl::Status fits = CheckObjective(info->objective, task);
+  if (fits.ok()) fits = CheckClassCount(info->num_class, task, num_classes);
+  if (!fits.ok()) return Annotate(fits, kWhat);
+
+  BoosterHandle raw = nullptr;
+  LEPTON_RETURN_IF_ERROR(XgbError(XGBoosterCreate(nullptr, 0, &raw), "creating a booster"));
+  BoosterPtr booster(raw);
+  const std::string_view xgboost_bytes =
+      info->xgboost_bytes.empty() ? bytes : std::string_view(info->xgboost_bytes);
+  absl::Status loaded = XgbError(
+      XGBoosterLoadModelFromBuffer(booster.get(), xgboost_bytes.data(),
+                                   static_cast<bst_ulong>(xgboost_bytes.size())),
+      "loading the model", absl::StatusCode::kInvalidArgument);
+  if (!loaded.ok()) return Annotate(loaded, kWhat);
+  std::string objective = info->objective;
+  if (objective == "multi:softmax") {
+    // softmax predicts the class index; softprob the probabilities from the same trees.
+    objective = "multi:softprob";
+    LEPTON_RETURN_IF_ERROR(XgbError(
+        XGBoosterSetParam(booster.get(), "objective", objective.c_str()), "setting the objective"));
+  }
+  int rounds = 0;
+  LEPTON_RETURN_IF_ERROR(
+      XgbError(XGBoosterBoostedRounds(booster.get(), &rounds), "counting boosted rounds"));
+
+  auto out = std::make_unique<XGBoostLearner>(XGBoostOptions{});
+  out->task_ = task;
+  out->num_classes_ = task == Task::kMulticlass ? num_classes : task == Task::kBinary ? 2 : 0;
+  out->columns_ = std::move(columns);
+  out->boosted_rounds_ = rounds;
+  out->best_iteration_ = rounds - 1;
+  out->imported_objective_ = std::move(objective);
+  out->imported_booster_ = info->booster;
+  LEPTON_RETURN_IF_ERROR(
+      XgbError(XGBoosterSetParam(booster.get(), "nthread", StrCat(out->nthread_).c_str()),
+               "setting nthread"));
+  LEPTON_RETURN_IF_ERROR(XgbError(
+      XGBoosterSetAttr(booster.get(), kMetadataAttr, DumpJson(out->Metadata()).c_str()),
+      "storing metadata"));
   out->booster_ = std::move(booster);
   return out;
 }

@@ -25,6 +25,17 @@
 // Lepton's metadata (task, classes, column names, params, best iteration) in the booster
 // attribute "lepton". Predictions after Load are bit-identical.
 //
+// Import: a booster trained elsewhere (Python's xgboost, R, the CLI) from its JSON or UBJSON
+// model file, then served and saved like a fitted learner.
+//
+// Untrusted model bytes: libxgboost's loaders trust their input (a truncated UBJSON file, a
+// tree child index out of range or a duplicate tree id crash the process). `Load` and `Import`
+// therefore parse and check the whole model first, with bounded nesting: the JSON/UBJSON
+// structure, the learner parameters, every tree (arrays of num_nodes entries, children and
+// split features in range, each node reached once from the root, depth at most 1000,
+// numerical splits only), tree ids and groups, gblinear weight counts; only then does
+// XGBoost see the bytes. Models whose JSON text holds NaN or Infinity (not JSON) are refused.
+//
 // Thread-safety: `Fit` is exclusive. `Predict` (XGBoost's in-place prediction, which keeps its
 // output buffers per thread and configures the booster under its own lock) may run from many
 // threads at once; `Contributions` goes through a DMatrix prediction and is serialised by a
@@ -76,6 +87,24 @@ class XGBoostLearner final : public Learner {
   // A fitted model from `Save` bytes. InvalidArgument for bytes XGBoost cannot load or that
   // lack Lepton's metadata.
   static absl::StatusOr<std::unique_ptr<XGBoostLearner>> Load(std::string_view bytes);
+  // A booster trained elsewhere, from its XGBoost JSON or UBJSON model file (either is
+  // detected; a "lepton" attribute in it is ignored), served for `task` with the input
+  // `columns` in the model's feature order; `num_classes` is used for multiclass only.
+  // Objectives: binary needs binary:logistic; multiclass multi:softprob or multi:softmax (the
+  // latter is switched to softprob so that `Predict` returns probabilities; the trees are
+  // unchanged); regression any reg:* (Predict returns what XGBoost predicts, e.g. exp(margin)
+  // for reg:gamma). Every tree in the file is used: slice the booster first to serve an
+  // early-stopping best iteration. InvalidArgument for: bytes that are not such a model (the
+  // legacy binary format included) or that fail the checks in the file comment; a feature
+  // count other than columns.size(); feature names stored in the model that differ from
+  // `columns`; an objective that does not fit `task` (naming it); a class count other than
+  // `num_classes`. The result is fitted: `Save` writes UBJSON with Lepton's metadata, `Load`
+  // restores it bit-identically, and `Params()` is {"imported": true, "objective", "booster",
+  // "boosted_rounds", "eval_metric", "nthread"} (an XGBoost model file keeps no training
+  // hyperparameters).
+  static absl::StatusOr<std::unique_ptr<XGBoostLearner>> Import(std::string_view bytes,
+                                                                Task task, int num_classes,
+                                                                std::vector<std::string> columns);
 
   explicit XGBoostLearner(XGBoostOptions options);
   ~XGBoostLearner() override;
@@ -97,7 +126,8 @@ class XGBoostLearner final : public Learner {
       const features::FeatureMatrix& x) const override;
   // Total gain per column name (columns never used in a split are absent).
   Json Importance() const override;
-  // The options in effect plus "objective", "eval_metric", "seed" and "nthread".
+  // The options in effect plus "objective", "eval_metric", "seed" and "nthread" (imported
+  // models: see `Import`).
   Json Params() const override;
   // UBJSON bytes (see the file comment).
   absl::StatusOr<std::string> Save() const override;
@@ -106,6 +136,8 @@ class XGBoostLearner final : public Learner {
   absl::StatusOr<std::vector<double>> Margins(const features::FeatureMatrix& x) const;
 
   bool fitted() const { return booster_ != nullptr; }
+  // Whether the booster came from `Import` (also after Save/Load) rather than `Fit`.
+  bool imported() const { return !imported_objective_.empty(); }
   // Rounds in the (possibly sliced) booster.
   int boosted_rounds() const { return boosted_rounds_; }
   // 0-based index of the best round under early stopping; boosted_rounds() - 1 otherwise.
@@ -133,6 +165,10 @@ class XGBoostLearner final : public Learner {
   std::vector<std::string> columns_;
   int boosted_rounds_ = 0;
   int best_iteration_ = -1;
+  // Set by `Import` (the model file's objective and booster: gbtree, dart, gblinear); empty
+  // for a booster Lepton trained.
+  std::string imported_objective_;
+  std::string imported_booster_;
   BoosterPtr booster_;
   mutable absl::Mutex dmatrix_predict_mu_;  // serialises DMatrix predictions (contributions)
 };

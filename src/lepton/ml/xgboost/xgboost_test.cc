@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -478,6 +479,187 @@ TEST(XGBoostTest, ClassWeightsActAsSampleWeights) {
     mean_c += c[i];
   }
   EXPECT_GT(mean_a, mean_c + 50);  // up-weighting class 1 raises its predicted probability
+}
+
+// A fitted model's file as a JSON document (XGBoost's UBJSON read by nlohmann), without
+// Lepton's metadata: what another XGBoost user would hand over.
+Json ForeignModel(const XGBoostLearner& model) {
+  absl::StatusOr<std::string> bytes = model.Save();
+  LEPTON_CHECK_OK(bytes.status());
+  Json doc = Json::from_ubjson(*bytes);
+  doc["learner"]["attributes"].erase("lepton");
+  return doc;
+}
+
+TEST(XGBoostImportTest, ForeignBoosterPredictsSavesAndLoadsLikeAFittedOne) {
+  const Split d = NoisyData(11, 300);
+  std::unique_ptr<XGBoostLearner> trained =
+      Fit(Json{{"n_estimators", 12}, {"max_depth", 3}, {"nthread", 1}}, d);
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::vector<double> expected, trained->Predict(d.x));
+  const Json doc = ForeignModel(*trained);
+  // XGBoost's UBJSON (nlohmann's encoder picks other length markers than XGBoost reads), here
+  // with Lepton's metadata, which Import ignores and replaces.
+  LEPTON_ASSERT_OK_AND_ASSIGN(const std::string ubj, trained->Save());
+  // Lepton's own loader wants its metadata; Import does not. JSON text (compact or indented)
+  // and UBJSON all import.
+  EXPECT_THAT(XGBoostLearner::Load(doc.dump()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no lepton metadata")));
+  for (const std::string& bytes : {doc.dump(), doc.dump(2), ubj}) {
+    LEPTON_ASSERT_OK_AND_ASSIGN(auto imported,
+                                XGBoostLearner::Import(bytes, Task::kBinary, 2, d.x.columns));
+    EXPECT_TRUE(imported->imported());
+    EXPECT_EQ(imported->task(), Task::kBinary);
+    EXPECT_EQ(imported->boosted_rounds(), 12);
+    LEPTON_ASSERT_OK_AND_ASSIGN(std::vector<double> p, imported->Predict(d.x));
+    EXPECT_EQ(p, expected);  // same trees, same bits
+    EXPECT_EQ(imported->Params(), (Json{{"imported", true},
+                                        {"objective", "binary:logistic"},
+                                        {"booster", "gbtree"},
+                                        {"boosted_rounds", 12},
+                                        {"eval_metric", "logloss"},
+                                        {"nthread", 0}}));
+    EXPECT_EQ(imported->Importance(), trained->Importance());
+    LEPTON_ASSERT_OK_AND_ASSIGN(std::vector<double> contributions, imported->Contributions(d.x));
+    EXPECT_EQ(contributions.size(), static_cast<size_t>(d.x.rows) * 6);
+    // Save/Load keeps it an imported model, bit for bit.
+    LEPTON_ASSERT_OK_AND_ASSIGN(std::string saved, imported->Save());
+    LEPTON_ASSERT_OK_AND_ASSIGN(auto loaded, XGBoostLearner::Load(saved));
+    EXPECT_TRUE(loaded->imported());
+    EXPECT_EQ(loaded->Params(), imported->Params());
+    EXPECT_EQ(loaded->columns(), d.x.columns);
+    LEPTON_ASSERT_OK_AND_ASSIGN(std::vector<double> p2, loaded->Predict(d.x));
+    EXPECT_EQ(p2, p);
+    LEPTON_ASSERT_OK_AND_ASSIGN(std::string saved_again, loaded->Save());
+    EXPECT_EQ(saved_again, saved);
+  }
+  // Refitting an imported learner makes it a Lepton-trained one.
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto refit,
+                              XGBoostLearner::Import(ubj, Task::kBinary, 2, d.x.columns));
+  ASSERT_OK(refit->Fit({&d.x, d.y, {}}, nullptr, {}));
+  EXPECT_FALSE(refit->imported());
+  EXPECT_EQ(refit->Params()["objective"], "binary:logistic");
+  EXPECT_EQ(refit->Params()["n_estimators"], 100);
+}
+
+TEST(XGBoostImportTest, SoftmaxIsServedAsProbabilitiesAndFeatureNamesMustMatch) {
+  Split d;
+  d.x.columns = {"a", "b"};
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> normal;
+  for (int r = 0; r < 300; ++r) {
+    const int cls = r % 3;
+    d.x.values.push_back(static_cast<float>(normal(rng) + cls));
+    d.x.values.push_back(static_cast<float>(normal(rng) - cls));
+    d.y.push_back(cls);
+    ++d.x.rows;
+  }
+  std::unique_ptr<XGBoostLearner> trained =
+      Fit(Json{{"n_estimators", 5}, {"max_depth", 2}, {"nthread", 1}}, d, nullptr,
+          Task::kMulticlass, 3);
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::vector<double> expected, trained->Predict(d.x));
+  Json doc = ForeignModel(*trained);
+  doc["learner"]["objective"]["name"] = "multi:softmax";
+  doc["learner"]["feature_names"] = {"a", "b"};
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto imported, XGBoostLearner::Import(doc.dump(), Task::kMulticlass,
+                                                                    3, {"a", "b"}));
+  EXPECT_EQ(imported->Params()["objective"], "multi:softprob");
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::vector<double> p, imported->Predict(d.x));
+  EXPECT_EQ(p, expected);
+  EXPECT_EQ(imported->Importance(), trained->Importance());  // by the model's own names
+  EXPECT_THAT(XGBoostLearner::Import(doc.dump(), Task::kMulticlass, 3, {"b", "a"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the model's feature 0 is named \"a\" but input 0 is declared "
+                                 "as \"b\"")));
+  EXPECT_THAT(XGBoostLearner::Import(doc.dump(), Task::kMulticlass, 4, {"a", "b"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the model has 3 classes but 4 are declared")));
+  EXPECT_THAT(XGBoostLearner::Import(doc.dump(), Task::kBinary, 2, {"a", "b"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("objective \"multi:softmax\" does not fit a binary model")));
+}
+
+TEST(XGBoostImportTest, RefusesWhatDoesNotFitTheDeclaration) {
+  const Split d = NoisyData(12, 200);
+  std::unique_ptr<XGBoostLearner> trained =
+      Fit(Json{{"n_estimators", 3}, {"max_depth", 2}, {"nthread", 1}}, d);
+  const Json doc = ForeignModel(*trained);
+  const std::string text = doc.dump();
+  const std::vector<std::string> four = {"x0", "x1", "x2", "x3"};
+  EXPECT_THAT(XGBoostLearner::Import(text, Task::kBinary, 2, four),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the model has 5 features but 4 inputs are declared")));
+  EXPECT_THAT(XGBoostLearner::Import(text, Task::kBinary, 2, {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no input columns")));
+  EXPECT_THAT(
+      XGBoostLearner::Import(text, Task::kRegression, 0, d.x.columns),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("objective \"binary:logistic\" does not fit a regression model "
+                         "(expected a reg:* objective)")));
+  EXPECT_THAT(XGBoostLearner::Import(text, Task::kMulticlass, 2, d.x.columns),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("does not fit a multiclass model")));
+  Json other = doc;
+  other["learner"]["objective"]["name"] = "rank:pairwise";
+  EXPECT_THAT(XGBoostLearner::Import(other.dump(), Task::kBinary, 2, d.x.columns),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("objective \"rank:pairwise\" does not fit a binary model "
+                                 "(expected binary:logistic)")));
+  other["learner"]["objective"]["name"] = "reg:squarederror";
+  EXPECT_OK(XGBoostLearner::Import(other.dump(), Task::kRegression, 0, d.x.columns).status());
+}
+
+// libxgboost crashes on these; Import and Load must refuse them first.
+TEST(XGBoostImportTest, MalformedModelBytesAreRefusedNotCrashedOn) {
+  const Split d = NoisyData(13, 200);
+  std::unique_ptr<XGBoostLearner> trained =
+      Fit(Json{{"n_estimators", 3}, {"max_depth", 3}, {"nthread", 1}}, d);
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::string saved, trained->Save());
+  const Json doc = ForeignModel(*trained);
+  auto refused = [&](const std::string& bytes, const std::string& message) {
+    EXPECT_THAT(XGBoostLearner::Import(bytes, Task::kBinary, 2, d.x.columns),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
+        << message;
+    EXPECT_THAT(XGBoostLearner::Load(bytes), StatusIs(absl::StatusCode::kInvalidArgument));
+  };
+  refused("", "not an XGBoost JSON or UBJSON model");
+  refused("binf\x01\x02\x03", "legacy binary format is not supported");
+  refused("{", "not an XGBoost JSON or UBJSON model");
+  refused("{\"learner\": [1, 2", "not a well-formed XGBoost JSON model");
+  refused("{\"learner\": {}}", "learner.learner_model_param: expected an object");
+  for (size_t cut : {size_t{3}, size_t{100}, saved.size() / 2, saved.size() - 1}) {
+    refused(saved.substr(0, cut), "not a well-formed XGBoost UBJSON model");
+  }
+  // Nesting deep enough to overflow a recursive reader's stack.
+  refused(StrCat("{\"learner\":", std::string(200000, '['), std::string(200000, ']'), "}"),
+          "nested deeper than 64 levels");
+  refused(StrCat("{i\x01x", std::string(200000, '[')), "nested deeper than 64 levels");
+
+  auto mutated = [&](const std::function<void(Json&)>& change) {
+    Json copy = doc;
+    change(copy);
+    return copy.dump();
+  };
+  auto trees = [](Json& m) -> Json& { return m["learner"]["gradient_booster"]["model"]["trees"]; };
+  auto tree = [&](Json& m) -> Json& { return trees(m)[0]; };
+  refused(mutated([&](Json& m) { tree(m)["left_children"][0] = 1000000; }),
+          "trees[0] node 0: child index out of range");
+  refused(mutated([&](Json& m) { tree(m)["split_indices"][0] = 99; }),
+          "trees[0] node 0: split feature index out of range (5 features)");
+  refused(mutated([&](Json& m) { tree(m)["left_children"][1] = 0; }), "reached twice (not a tree)");
+  refused(mutated([&](Json& m) { tree(m)["right_children"].erase(0); }),
+          "trees[0].right_children: has");
+  refused(mutated([&](Json& m) { tree(m)["split_type"][0] = 1; }),
+          "categorical splits are not supported");
+  refused(mutated([&](Json& m) { trees(m)[1]["id"] = 0; }),
+          "trees[1].id: expected a tree id in [0, 3) used once");
+  refused(mutated([&](Json& m) { m["learner"]["gradient_booster"]["model"]["tree_info"][2] = 5; }),
+          "tree_info[2]: expected an output group in [0, 1)");
+  refused(mutated([&](Json& m) { m["learner"]["gradient_booster"]["name"] = "gblinear"; }),
+          "learner.gradient_booster.model.weights: expected an array");
+  refused(mutated([&](Json& m) { m["learner"]["gradient_booster"]["name"] = "forest"; }),
+          "booster \"forest\" is not supported");
+  refused(mutated([&](Json& m) { m["learner"]["learner_model_param"]["num_feature"] = "many"; }),
+          "learner.learner_model_param.num_feature: expected an integer");
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "lepton/base/files.h"
+#include "lepton/base/json.h"
 #include "lepton/base/status.h"
 #include "lepton/lake/column.h"
 #include "lepton/lake/ingest/csv_reader.h"
@@ -30,5 +32,24 @@ inline absl::StatusOr<lake::RecordBatch> ReadCsv(const std::string& path) {
   }
   return all;
 }
+
+// The German credit data set (1000 rows), read once per process.
+inline const lake::RecordBatch& German() {
+  static const lake::RecordBatch* batch = [] {
+    auto b = ReadCsv(SharedData("credit/german_credit.csv"));
+    LEPTON_CHECK_OK(b.status());
+    return new lake::RecordBatch(std::move(*b));
+  }();
+  return *batch;
+}
+
+#ifdef LEPTON_SOURCE_DIR
+// An example config of examples/credit-scoring/ as JSON.
+inline Json ExampleConfig(const std::string& file) {
+  auto text = ReadFile(std::string(LEPTON_SOURCE_DIR) + "/examples/credit-scoring/" + file);
+  LEPTON_CHECK_OK(text.status());
+  return *ParseJson(*text);
+}
+#endif
 
 }  // namespace lepton::train::testing

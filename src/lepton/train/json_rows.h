@@ -1,0 +1,25 @@
+#pragma once
+// Rows given as JSON — `[{"age": 35, "purpose": "car"}, …]`, as the registry's explain endpoint
+// and serving (MLflow's `dataframe_records`) receive them — turned into a `lake::RecordBatch`
+// of a model's input signature, so the fitted pipeline sees exactly the types it was trained on.
+//
+// Per type: bool ← true/false; int32/int64 ← integers (or numbers with an integral value);
+// float/double ← numbers; string ← strings; date ← "YYYY-MM-DD" or an integer (days since
+// 1970-01-01); timestamp ← an RFC 3339 / ISO string or an integer (microseconds since the
+// epoch). `null` or an absent key is a missing value. Keys not in the signature are ignored.
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lepton/base/json.h"
+#include "lepton/lake/column.h"
+
+namespace lepton::train {
+
+// InvalidArgument naming the place, e.g. `rows[3].age: expected an integer, got "x"`, for a
+// value of the wrong type, a row that is not an object, or `rows` that is not an array.
+// `path` prefixes the messages ("rows" by default).
+absl::StatusOr<lake::RecordBatch> RowsFromJson(const std::vector<lake::Field>& signature, const Json& rows,
+                                               std::string_view path = "rows");
+
+}  // namespace lepton::train

@@ -65,6 +65,8 @@ Json BuildCard(const CardSource& s, const Json& edits) {
                {"classes", Get(manifest, "classes")},
                {"threshold", Get(manifest, "threshold")},
                {"run_id", Get(manifest, "run_id")},
+               {"created_by", Get(manifest, "created_by")},
+               {"created_at", Get(manifest, "created_at")},
                {"registered_by", s.created_by},
                {"registered_at", s.created_at}};
   const Json lineage = Get(manifest, "lineage");

@@ -368,6 +368,7 @@ absl::StatusOr<ModelVersion> RegistryService::CreateVersionFromImport(std::strin
   LEPTON_RETURN_IF_ERROR(RequireModel(store_, name));
   LEPTON_ASSIGN_OR_RETURN(train::ImportSignature sig, train::ImportSignature::FromJson(signature));
   LEPTON_ASSIGN_OR_RETURN(train::Model model, train::ImportModel(flavor, model_bytes, sig));
+  model.set_created(std::string(user), FormatTimestamp(clock_.Now()));
   LEPTON_ASSIGN_OR_RETURN(auto files, model.Files());
   return Register(name, files, StrCat("import:", flavor), "", description, user);
 }

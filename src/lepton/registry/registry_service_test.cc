@@ -194,6 +194,13 @@ TEST_P(RegistryTest, BundlesMoveBetweenInstallationsAndDamageIsRefused) {
   no_manifest.erase("manifest.json");
   EXPECT_THAT(other.CreateVersionFromFiles("imported", no_manifest, "", "eve"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no manifest.json")));
+  // A manifest whose declared input signature is not the pipeline's.
+  auto wrong_signature = files;
+  Json edited = *ParseJson(files["manifest.json"]);
+  edited["input_signature"][0]["name"] = "salary";
+  wrong_signature["manifest.json"] = edited.dump();
+  EXPECT_THAT(other.CreateVersionFromFiles("imported", wrong_signature, "", "eve"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not match the pipeline's inputs")));
   // A manifest naming an unknown flavor, with consistent checksums: refused by the loader,
   // and the version it took is recorded as failed.
   auto manifest = *ParseJson(files["manifest.json"]);
@@ -202,10 +209,12 @@ TEST_P(RegistryTest, BundlesMoveBetweenInstallationsAndDamageIsRefused) {
   unknown["manifest.json"] = manifest.dump();
   EXPECT_THAT(other.CreateVersionFromFiles("imported", unknown, "", "eve"), StatusIs(absl::StatusCode::kInvalidArgument));
   LEPTON_ASSERT_OK_AND_ASSIGN(auto versions, other.ListVersions("imported"));
-  ASSERT_EQ(versions.size(), 2u);
+  ASSERT_EQ(versions.size(), 3u);  // 1 ready, 2 (signature) and 3 (flavor) failed
   EXPECT_EQ(versions[0].status, VersionStatus::kFailedRegistration);
+  EXPECT_EQ(versions[1].status, VersionStatus::kFailedRegistration);
   EXPECT_FALSE(versions[0].status_message.empty());
   EXPECT_FALSE(PathExists(other.BundleDir("imported", 2)));
+  EXPECT_FALSE(PathExists(other.BundleDir("imported", 3)));
 
   // A bundle changed on disk after registration is caught at load.
   const std::string pipeline = registry_->BundleDir("credit-scorer", 1) + "/pipeline.json";

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "lepton/base/strings.h"
 #include "lepton/lake/ingest/infer.h"
 
@@ -111,6 +113,36 @@ absl::StatusOr<lake::RecordBatch> RowsFromJson(const std::vector<lake::Field>& s
     }
   }
   return batch;
+}
+
+Json RowToJson(const lake::RecordBatch& batch, int64_t row) {
+  Json out = Json::object();
+  for (size_t c = 0; c < batch.num_columns(); ++c) {
+    const lake::Column& col = batch.column(c);
+    const std::string& name = batch.schema().field(c).name;
+    if (col.IsNull(row)) {
+      out[name] = nullptr;
+      continue;
+    }
+    switch (col.type()) {
+      case lake::DataType::kBool: out[name] = col.ValueAt<uint8_t>(row) != 0; break;
+      case lake::DataType::kInt32: out[name] = col.ValueAt<int32_t>(row); break;
+      case lake::DataType::kInt64: out[name] = col.ValueAt<int64_t>(row); break;
+      case lake::DataType::kFloat: out[name] = col.ValueAt<float>(row); break;
+      case lake::DataType::kDouble: out[name] = col.ValueAt<double>(row); break;
+      case lake::DataType::kString: out[name] = std::string(col.StringAt(row)); break;
+      case lake::DataType::kDate: {
+        const absl::CivilDay day = absl::CivilDay(1970, 1, 1) + col.ValueAt<int32_t>(row);
+        out[name] = absl::FormatCivilTime(day);
+        break;
+      }
+      case lake::DataType::kTimestamp:
+        out[name] = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(col.ValueAt<int64_t>(row)),
+                                     absl::UTCTimeZone());
+        break;
+    }
+  }
+  return out;
 }
 
 }  // namespace lepton::train

@@ -22,4 +22,8 @@ namespace lepton::train {
 absl::StatusOr<lake::RecordBatch> RowsFromJson(const std::vector<lake::Field>& signature, const Json& rows,
                                                std::string_view path = "rows");
 
+// Row `row` of `batch` as a JSON object in the same encoding (dates "YYYY-MM-DD", timestamps
+// RFC 3339 with microseconds, nulls null): RowsFromJson of it gives the row back.
+Json RowToJson(const lake::RecordBatch& batch, int64_t row);
+
 }  // namespace lepton::train

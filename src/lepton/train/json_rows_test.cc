@@ -45,6 +45,28 @@ TEST(JsonRowsTest, EveryTypeNullsAndIgnoredKeys) {
   for (size_t c = 0; c < Signature().size(); ++c) EXPECT_TRUE(b.column(c).IsNull(2)) << c;
 }
 
+TEST(JsonRowsTest, RowToJsonGivesEveryRowBack) {
+  const Json rows = Json::parse(R"([
+    {"flag": false, "n32": -7, "n64": 9007199254740993, "f": 0.25, "d": -2.5e-300, "s": "ünïcode \"q\"",
+     "day": "1969-12-31", "ts": "2024-02-29T23:59:59.123456Z"},
+    {}
+  ])");
+  LEPTON_ASSERT_OK_AND_ASSIGN(lake::RecordBatch b, RowsFromJson(Signature(), rows));
+  Json back = Json::array();
+  for (int64_t r = 0; r < b.num_rows(); ++r) back.push_back(RowToJson(b, r));
+  EXPECT_EQ(back[0]["day"], "1969-12-31");
+  EXPECT_EQ(back[0]["ts"], "2024-02-29T23:59:59.123456Z");
+  EXPECT_TRUE(back[1]["s"].is_null());
+  LEPTON_ASSERT_OK_AND_ASSIGN(lake::RecordBatch again, RowsFromJson(Signature(), back));
+  for (size_t c = 0; c < Signature().size(); ++c) {
+    for (int64_t r = 0; r < b.num_rows(); ++r) {
+      EXPECT_EQ(RowToJson(again, r)[Signature()[c].name], back[r][Signature()[c].name]) << c << " " << r;
+    }
+  }
+  EXPECT_EQ(again.column(2).ValueAt<int64_t>(0), 9007199254740993);
+  EXPECT_EQ(again.column(4).ValueAt<double>(0), -2.5e-300);
+}
+
 TEST(JsonRowsTest, WrongTypesNameTheRowAndColumn) {
   struct Case {
     const char* rows;

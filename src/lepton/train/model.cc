@@ -227,6 +227,9 @@ absl::StatusOr<std::map<std::string, std::string>> Model::Files() const {
                    {"run_id", run_id_},
                    {"params", learner_->Params()},
                    {"scorecard_scaling", scaling_ ? ScalingToJson(*scaling_) : Json(nullptr)},
+                   {"created_by", created_by_},
+                   {"created_at", created_at_},
+                   {"example_input", example_input_},
                    {"files", checksums}};
   files["manifest.json"] = manifest.dump(1);
   return files;
@@ -272,6 +275,18 @@ absl::StatusOr<Model> Model::Load(const std::string& dir) {
   }
   LEPTON_ASSIGN_OR_RETURN(Json pipeline_json, ParseJson(files["pipeline.json"]));
   LEPTON_ASSIGN_OR_RETURN(features::Pipeline pipeline, features::Pipeline::FromJson(pipeline_json));
+  // The declared signature must be the one the pipeline reads (what serving validates against).
+  {
+    Json inputs = Json::array();
+    for (const lake::Field& f : pipeline.input_signature()) {
+      inputs.push_back({{"name", f.name}, {"type", lake::DataTypeName(f.type)}});
+    }
+    if (!m.contains("input_signature") || m["input_signature"] != inputs) {
+      return absl::InvalidArgumentError(StrCat(dir, "/manifest.json: input_signature ",
+                                               m.value("input_signature", Json()).dump(), " does not match the ",
+                                               "pipeline's inputs ", inputs.dump()));
+    }
+  }
   LEPTON_ASSIGN_OR_RETURN(std::unique_ptr<ml::Learner> learner, LoadLearner(flavor, files[model_file]));
   LEPTON_ASSIGN_OR_RETURN(Json metrics, ParseJson(files["metrics.json"]));
   std::vector<std::string> classes;
@@ -291,8 +306,12 @@ absl::StatusOr<Model> Model::Load(const std::string& dir) {
   if (m.contains("scorecard_scaling") && !m["scorecard_scaling"].is_null()) {
     LEPTON_ASSIGN_OR_RETURN(scaling, ScalingFromJson(m["scorecard_scaling"]));
   }
-  return Make(std::move(pipeline), std::move(learner), std::move(classes), std::move(target),
-              threshold, std::move(metrics), std::move(lineage), scaling, std::move(run_id));
+  LEPTON_ASSIGN_OR_RETURN(Model model, Make(std::move(pipeline), std::move(learner), std::move(classes),
+                                            std::move(target), threshold, std::move(metrics), std::move(lineage),
+                                            scaling, std::move(run_id)));
+  model.set_created(m.value("created_by", ""), m.value("created_at", ""));
+  model.set_example_input(m.value("example_input", Json()));
+  return model;
 }
 
 }  // namespace lepton::train

@@ -12,10 +12,13 @@
 //   manifest.json     {"format": "lepton.model/1", "flavor", "task", "target", "classes",
 //                      "positive_class", "threshold", "input_signature": [{"name", "type"}],
 //                      "output": {...}, "metrics": {scalar test metrics}, "lineage": {...},
-//                      "run_id", "scorecard_scaling", "params",
+//                      "run_id", "scorecard_scaling", "params", "created_by", "created_at",
+//                      "example_input": one input row as JSON (null when withheld, e.g. for
+//                      sensitive training data or imported models),
 //                      "files": {"pipeline.json": "<sha256>", …}}
-// `Load` verifies every checksum (DataLoss naming the file on a mismatch) and predicts
-// bit-identically to the saved model.
+// `Load` verifies every checksum (DataLoss naming the file on a mismatch), that the manifest's
+// input signature is the pipeline's (InvalidArgument otherwise), and predicts bit-identically
+// to the saved model.
 //
 // Thread-safety: a built or loaded `Model` is immutable; `Predict`, `Save` and the accessors
 // may run concurrently.
@@ -108,6 +111,16 @@ class Model {
   const Lineage& lineage() const { return lineage_; }
   const std::string& run_id() const { return run_id_; }
   void set_run_id(std::string run_id) { run_id_ = std::move(run_id); }
+  // Who made the model and when (RFC 3339), for the manifest.
+  const std::string& created_by() const { return created_by_; }
+  const std::string& created_at() const { return created_at_; }
+  void set_created(std::string by, std::string at) {
+    created_by_ = std::move(by);
+    created_at_ = std::move(at);
+  }
+  // One input row as JSON ({column: value}, train/json_rows.h types), or null.
+  const Json& example_input() const { return example_input_; }
+  void set_example_input(Json row) { example_input_ = std::move(row); }
 
  private:
   Model(features::Pipeline pipeline, std::unique_ptr<ml::Learner> learner);
@@ -122,6 +135,9 @@ class Model {
   std::optional<ml::ScorecardScaling> scaling_;
   std::optional<ml::Scorecard> scorecard_;
   std::string run_id_;
+  std::string created_by_;
+  std::string created_at_;
+  Json example_input_ = nullptr;
 };
 
 // Builds a scorecard from a logistic model over WOE-only features. InvalidArgument naming the

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "lepton/base/clock.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
 #include "lepton/ml/metrics/binary.h"
@@ -17,6 +18,7 @@
 #include "lepton/ml/select/search.h"
 #include "lepton/ml/select/split.h"
 #include "lepton/train/importance.h"
+#include "lepton/train/json_rows.h"
 #include "lepton/train/learner_factory.h"
 
 namespace lepton::train {
@@ -804,6 +806,12 @@ absl::StatusOr<Model> ModelBuilder::Build::Body() {
       Model model, Model::Make(std::move(fitted.pipeline), std::move(fitted.learner), std::move(classes),
                                config_.target.column, config_.threshold, std::move(metrics), std::move(lineage),
                                scaling, run_id_));
+  model.set_created(options_.user, FormatTimestamp(absl::Now()));
+  if (!options_.withhold_example_input && !test_.empty()) {
+    // The first test row's inputs: what a request to the served model looks like.
+    const int64_t first = test_.front();
+    model.set_example_input(RowToJson(TakeRows(x_, std::span<const int64_t>(&first, 1)), 0));
+  }
   if (!Report({.phase = "log", .fraction = 0.95})) return absl::CancelledError("training cancelled");
   if (options_.tracking != nullptr) LEPTON_RETURN_IF_ERROR(LogRun(model, best_params));
   Report({.phase = "done", .fraction = 1.0});
@@ -900,7 +908,11 @@ absl::StatusOr<Model> ModelBuilder::build_and_train() {
   if (options_.log) {
     options_.log(StrCat("read ", config_.dataset.full_name(), " version ", data.second, ": ", data.first.num_rows(), " rows"));
   }
-  return build_and_train(data.first, data.second);
+  LEPTON_ASSIGN_OR_RETURN(lake::Dataset dataset, options_.lake->catalog().GetDataset(config_.dataset.ns, config_.dataset.name));
+  BuildOptions options = options_;
+  options.withhold_example_input = options.withhold_example_input || dataset.sensitive;
+  Build build(config_, options, data.first, data.second);
+  return build.Run();
 }
 
 }  // namespace lepton::train

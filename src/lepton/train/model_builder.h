@@ -100,6 +100,9 @@ struct BuildOptions {
   TrainProgressFn progress;             // may be empty
   std::function<void(const std::string&)> log;  // human-readable log lines; may be empty
   std::function<void(const FoldFit&)> on_fold_fit;  // may be empty
+  // Keep real rows out of the bundle: no `example_input` in the manifest. Set by
+  // `build_and_train()` for datasets the lake marks sensitive.
+  bool withhold_example_input = false;
 };
 
 class ModelBuilder {

@@ -21,6 +21,8 @@
 #include "lepton/store/testing/test_store.h"
 #include "lepton/train/learner_factory.h"
 #include "lepton/train/testing/data.h"
+#include "lepton/train/json_rows.h"
+#include "lepton/lake/crypto/keys.h"
 #include "lepton/train/torch_plugin.h"
 
 namespace lepton::train {
@@ -612,6 +614,59 @@ TEST_F(TrackedTest, BuildsFromTheLakeWithVersionInLineage) {
   EXPECT_EQ(run.inputs[0].version, 0);
   ModelBuilder no_lake(Config(j), {});
   EXPECT_THAT(no_lake.build_and_train(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  // Data from a lake dataset marked sensitive never leaves as an example row in the bundle.
+  EXPECT_TRUE(model.example_input().is_object());
+  auto master = lake::crypto::MasterKey::Parse(std::string(64, 'a'), "test");
+  ASSERT_OK(master.status());
+  lake::Lake secret_lake(home + "/secret-lake", *store_, Clock::System(),
+                         std::make_shared<const lake::crypto::MasterKey>(*master));
+  r.ns = "health";
+  r.sensitive = true;
+  ASSERT_OK(secret_lake.Ingest(r).status());
+  j["dataset"]["name"] = "health/german_credit";
+  ModelBuilder sensitive(Config(j), {.tracking = tracking_.get(), .lake = &secret_lake});
+  LEPTON_ASSERT_OK_AND_ASSIGN(Model withheld, sensitive.build_and_train());
+  EXPECT_TRUE(withheld.example_input().is_null());
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto files, withheld.Files());
+  EXPECT_TRUE(ParseJson(files["manifest.json"])->at("example_input").is_null());
+}
+
+// The manifest says who made the model, when, and what a request looks like: the example input
+// is a real row that the model accepts back through the JSON row decoder.
+TEST(ModelBuilderTest, ManifestCarriesCreatorTimeAndAnExampleInputThatPredicts) {
+  Json j = ExampleConfig("model_config.json");
+  j.erase("search");
+  j.erase("cv");
+  ModelBuilder builder(Config(j), {.user = "dora"});
+  LEPTON_ASSERT_OK_AND_ASSIGN(Model model, builder.build_and_train(German()));
+  EXPECT_EQ(model.created_by(), "dora");
+  absl::Time at;
+  EXPECT_TRUE(ParseTimestamp(model.created_at(), &at)) << model.created_at();
+  EXPECT_LT(absl::Now() - at, absl::Minutes(5));
+  const Json& example = model.example_input();
+  ASSERT_TRUE(example.is_object());
+  EXPECT_EQ(example.size(), 17u);
+  LEPTON_ASSERT_OK_AND_ASSIGN(lake::RecordBatch row,
+                              RowsFromJson(model.pipeline().input_signature(), Json::array({example})));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Predictions p, model.Predict(row));
+  ASSERT_EQ(p.scores.size(), 1u);
+  EXPECT_EQ(p.credit_scores.size(), 1u);
+
+  const std::string dir = TempDir("lepton-model-manifest");
+  ASSERT_OK(model.Save(dir));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Model loaded, Model::Load(dir));
+  EXPECT_EQ(loaded.created_by(), "dora");
+  EXPECT_EQ(loaded.created_at(), model.created_at());
+  EXPECT_EQ(loaded.example_input(), example);
+
+  // A manifest whose signature is not the pipeline's is refused even with valid checksums.
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::string text, ReadFile(dir + "/manifest.json"));
+  Json manifest = *ParseJson(text);
+  manifest["input_signature"][0]["type"] = "double";  // checking_status is a string
+  ASSERT_OK(WriteFileAtomically(dir + "/manifest.json", manifest.dump()));
+  EXPECT_THAT(Model::Load(dir), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("input_signature")));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(LearnerFactoryTest, KnowsEveryFlavorAndTorchScriptIsImportedNotTrained) {

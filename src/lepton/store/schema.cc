@@ -289,6 +289,37 @@ CREATE TABLE registry_promotions (
 CREATE INDEX registry_promotions_model ON registry_promotions(name, state);
 )sql",
        ""},
+      {7, "serving: deployments, their spec history and the versions they served",
+       // serving_served_versions records every switch of the served version (the rollback
+       // target is the version served before the current one).
+       R"sql(
+CREATE TABLE serving_deployments (
+  name TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,
+  revision BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE serving_deployment_history (
+  name TEXT NOT NULL,
+  revision BIGINT NOT NULL,
+  spec TEXT NOT NULL,
+  changed_by TEXT NOT NULL,
+  changed_at TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  PRIMARY KEY (name, revision)
+);
+CREATE TABLE serving_served_versions (
+  name TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  served_at TEXT NOT NULL,
+  PRIMARY KEY (name, seq)
+);
+)sql",
+       ""},
   };
   return *migrations;
 }

@@ -36,6 +36,70 @@ bool Integral(const Json& v, int64_t low, int64_t high, int64_t* out) {
 
 }  // namespace
 
+absl::Status AppendJsonValue(const lake::Field& f, const Json& v, lake::Column& col, std::string_view where) {
+  if (v.is_null()) {
+    col.AppendNull();
+    return absl::OkStatus();
+  }
+  auto bad = [&](std::string_view expected) {
+    return absl::InvalidArgumentError(StrCat(where, ": expected ", expected, ", got ", Got(v)));
+  };
+  int64_t i = 0;
+  switch (f.type) {
+    case lake::DataType::kBool:
+      if (!v.is_boolean()) return bad("true or false");
+      col.AppendBool(v.get<bool>());
+      break;
+    case lake::DataType::kInt32:
+      if (!Integral(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), &i)) {
+        return bad("a 32-bit integer");
+      }
+      col.AppendInt32(static_cast<int32_t>(i));
+      break;
+    case lake::DataType::kInt64:
+      if (!Integral(v, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), &i)) {
+        return bad("an integer");
+      }
+      col.AppendInt64(i);
+      break;
+    case lake::DataType::kFloat:
+      if (!v.is_number()) return bad("a number");
+      col.AppendFloat(v.get<float>());
+      break;
+    case lake::DataType::kDouble:
+      if (!v.is_number()) return bad("a number");
+      col.AppendDouble(v.get<double>());
+      break;
+    case lake::DataType::kString:
+      if (!v.is_string()) return bad("a string");
+      col.AppendString(v.get_ref<const std::string&>());
+      break;
+    case lake::DataType::kDate: {
+      int32_t days = 0;
+      if (v.is_string() && lake::ingest::ParseDate(v.get_ref<const std::string&>(), &days)) {
+        col.AppendInt32(days);
+      } else if (Integral(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), &i)) {
+        col.AppendInt32(static_cast<int32_t>(i));
+      } else {
+        return bad("a date \"YYYY-MM-DD\" or days since 1970-01-01");
+      }
+      break;
+    }
+    case lake::DataType::kTimestamp: {
+      int64_t micros = 0;
+      if (v.is_string() && lake::ingest::ParseTimestamp(v.get_ref<const std::string&>(), &micros)) {
+        col.AppendInt64(micros);
+      } else if (Integral(v, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), &i)) {
+        col.AppendInt64(i);
+      } else {
+        return bad("an ISO 8601 time or microseconds since the epoch");
+      }
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<lake::RecordBatch> RowsFromJson(const std::vector<lake::Field>& signature, const Json& rows,
                                                std::string_view path) {
   if (!rows.is_array()) return absl::InvalidArgumentError(StrCat(path, ": expected an array of objects, got ", Got(rows)));
@@ -49,66 +113,12 @@ absl::StatusOr<lake::RecordBatch> RowsFromJson(const std::vector<lake::Field>& s
       const lake::Field& f = signature[c];
       lake::Column& col = batch.mutable_column(c);
       auto it = row.find(f.name);
-      if (it == row.end() || it->is_null()) {
+      if (it == row.end()) {
         col.AppendNull();
         continue;
       }
-      const Json& v = *it;
-      auto bad = [&](std::string_view expected) {
-        return absl::InvalidArgumentError(StrCat(path, "[", r, "].", f.name, ": expected ", expected, ", got ", Got(v)));
-      };
-      int64_t i = 0;
-      switch (f.type) {
-        case lake::DataType::kBool:
-          if (!v.is_boolean()) return bad("true or false");
-          col.AppendBool(v.get<bool>());
-          break;
-        case lake::DataType::kInt32:
-          if (!Integral(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), &i)) {
-            return bad("a 32-bit integer");
-          }
-          col.AppendInt32(static_cast<int32_t>(i));
-          break;
-        case lake::DataType::kInt64:
-          if (!Integral(v, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), &i)) {
-            return bad("an integer");
-          }
-          col.AppendInt64(i);
-          break;
-        case lake::DataType::kFloat:
-          if (!v.is_number()) return bad("a number");
-          col.AppendFloat(v.get<float>());
-          break;
-        case lake::DataType::kDouble:
-          if (!v.is_number()) return bad("a number");
-          col.AppendDouble(v.get<double>());
-          break;
-        case lake::DataType::kString:
-          if (!v.is_string()) return bad("a string");
-          col.AppendString(v.get<std::string>());
-          break;
-        case lake::DataType::kDate: {
-          int32_t days = 0;
-          if (v.is_string() && lake::ingest::ParseDate(v.get<std::string>(), &days)) {
-            col.AppendInt32(days);
-          } else if (Integral(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), &i)) {
-            col.AppendInt32(static_cast<int32_t>(i));
-          } else {
-            return bad("a date \"YYYY-MM-DD\" or days since 1970-01-01");
-          }
-          break;
-        }
-        case lake::DataType::kTimestamp: {
-          int64_t micros = 0;
-          if (v.is_string() && lake::ingest::ParseTimestamp(v.get<std::string>(), &micros)) {
-            col.AppendInt64(micros);
-          } else if (Integral(v, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), &i)) {
-            col.AppendInt64(i);
-          } else {
-            return bad("an ISO 8601 time or microseconds since the epoch");
-          }
-          break;
-        }
+      if (absl::Status s = AppendJsonValue(f, *it, col, ""); !s.ok()) {
+        return absl::InvalidArgumentError(StrCat(path, "[", r, "].", f.name, s.message()));
       }
     }
   }

@@ -22,6 +22,10 @@ namespace lepton::train {
 absl::StatusOr<lake::RecordBatch> RowsFromJson(const std::vector<lake::Field>& signature, const Json& rows,
                                                std::string_view path = "rows");
 
+// Appends one JSON value to `column` (of field `f`) by the rules above; InvalidArgument
+// "<where>: expected …, got …". The building block of RowsFromJson and of tensor decoders.
+absl::Status AppendJsonValue(const lake::Field& f, const Json& v, lake::Column& column, std::string_view where);
+
 // Row `row` of `batch` as a JSON object in the same encoding (dates "YYYY-MM-DD", timestamps
 // RFC 3339 with microseconds, nulls null): RowsFromJson of it gives the row back.
 Json RowToJson(const lake::RecordBatch& batch, int64_t row);

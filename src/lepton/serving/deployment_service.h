@@ -1,0 +1,162 @@
+#pragma once
+// `DeploymentService`: what the server serves. A deployment (a name, used in inference URLs such
+// as /v2/models/<name>/infer) serves a registered model through an alias — "serve whatever
+// `production` points at" — or pinned to a version. Its spec is kept in the metadata store with
+// a revision history; the models themselves are loaded from the registry (checksums verified).
+//
+// Hot reload: a watcher thread re-resolves every deployment's target every `refresh_every`
+// (and `Refresh(name)` does it at once, e.g. right after an alias move or a spec change). When
+// the target version changed, the new version is loaded and warmed (its manifest's example input
+// predicted a few times) while the old one keeps serving; then the served model is swapped in one
+// atomic pointer exchange. Requests already running finish on the old model, which is unloaded
+// when the last of them releases it (shared ownership). A version that fails to load leaves the
+// old one serving, with the error in the deployment's status.
+//
+// Admission: each deployment runs at most `max_concurrency` inferences at once; up to
+// `max_queue` more wait (at most `queue_timeout_ms`); beyond that `Admit` answers Unavailable,
+// which the API maps to 503 with Retry-After.
+//
+// Rollback: `Rollback` pins the deployment to the version it served before the current one.
+//
+// Thread-safe. `Current` and `Admit` are on the request path: a mutex-protected map lookup and a
+// shared_ptr copy, no I/O.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lepton/base/clock.h"
+#include "lepton/base/json.h"
+#include "lepton/registry/registry_service.h"
+#include "lepton/store/meta_store.h"
+#include "lepton/train/model.h"
+
+namespace lepton::serving {
+
+struct DeploymentSpec {
+  std::string model;        // registered model name
+  std::string alias;        // serve the version behind this alias ...
+  int64_t version = 0;      // ... or this fixed version (exactly one of the two)
+  int max_concurrency = 16;
+  int max_queue = 256;
+  int64_t queue_timeout_ms = 1000;
+
+  // {"model", "alias" | "version", "max_concurrency", "max_queue", "queue_timeout_ms"};
+  // InvalidArgument naming the field.
+  static absl::StatusOr<DeploymentSpec> FromJson(const Json& j);
+  Json ToJson() const;
+};
+
+struct Deployment {
+  std::string name;
+  DeploymentSpec spec;
+  int64_t revision = 1;
+  std::string created_by, created_at, updated_by, updated_at;
+};
+
+// A loaded, warmed model version. Immutable; shared by the requests using it.
+struct LoadedModel {
+  std::string model;   // registered model name
+  int64_t version = 0;
+  std::shared_ptr<const train::Model> bundle;
+  double load_seconds = 0;
+  std::string loaded_at;
+};
+
+struct DeploymentStatus {
+  std::string state = "loading";  // loading | ready | failed (never loaded) | degraded (serving an
+                                  // older version; the target failed to load)
+  int64_t serving_version = 0;    // 0 while nothing is loaded
+  int64_t target_version = 0;     // what the spec resolves to now
+  std::string last_error;
+  double load_seconds = 0;
+  std::string loaded_at;
+  int64_t in_flight = 0;
+  int64_t queued = 0;
+  int64_t rejected = 0;           // 503s since start
+  Json ToJson() const;
+};
+
+// InvalidArgument unless `name` is 1-64 of a-z, 0-9, '-', '_', '.', starting with a letter or digit.
+absl::Status ValidateDeploymentName(std::string_view name);
+
+class DeploymentService {
+ public:
+  DeploymentService(store::MetaStore& store, Clock& clock, registry::RegistryService& registry);
+  ~DeploymentService();
+
+  // Loads every stored deployment (failures are recorded in their status, not returned) and
+  // starts the watcher. Call once.
+  absl::Status Start(absl::Duration refresh_every = absl::Seconds(2));
+  void Stop();
+
+  // Management. Create/Update validate the spec against the registry (the model exists; the
+  // alias or version resolves to a ready version) and load it before answering: a deployment is
+  // created serving, or not at all. AlreadyExists / NotFound as usual.
+  absl::StatusOr<Deployment> Create(std::string_view name, const DeploymentSpec& spec, std::string_view user);
+  absl::StatusOr<Deployment> Update(std::string_view name, const DeploymentSpec& spec, std::string_view user,
+                                    std::string_view comment = "");
+  absl::Status Delete(std::string_view name);
+  absl::StatusOr<Deployment> Get(std::string_view name);
+  absl::StatusOr<std::vector<Deployment>> List();
+  // Pins the deployment to the version it served before the current one (a new revision).
+  // FailedPrecondition when it has served only one version.
+  absl::StatusOr<Deployment> Rollback(std::string_view name, std::string_view user);
+  // Re-resolves the target now and switches when it changed. Returns the status afterwards.
+  absl::StatusOr<DeploymentStatus> Refresh(std::string_view name);
+  DeploymentStatus Status(std::string_view name) const;
+
+  // Serving. The model serving `name`; NotFound for an unknown deployment, Unavailable while
+  // nothing is loaded. With `version` > 0: that version only if it is the one being served.
+  absl::StatusOr<std::shared_ptr<const LoadedModel>> Current(std::string_view name, int64_t version = 0) const;
+  // True when every deployment serves a version (the server's readiness).
+  bool AllReady() const;
+
+  // A slot to run one inference in; released when destroyed.
+  class Ticket {
+   public:
+    Ticket() = default;
+    Ticket(Ticket&& other) noexcept : slot_(std::exchange(other.slot_, nullptr)) {}
+    Ticket& operator=(Ticket&& other) noexcept;
+    ~Ticket();
+
+   private:
+    friend class DeploymentService;
+    struct Slot;
+    explicit Ticket(std::shared_ptr<Slot> slot) : slot_(std::move(slot)) {}
+    std::shared_ptr<Slot> slot_;
+  };
+  // Unavailable ("deployment X is at capacity …") when the queue is full or the wait timed out.
+  absl::StatusOr<Ticket> Admit(std::string_view name);
+
+ private:
+  struct State;
+  absl::StatusOr<int64_t> ResolveTarget(const DeploymentSpec& spec);
+  // Loads `version` of the spec's model, warms it; no state change.
+  absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadAndWarm(const DeploymentSpec& spec, int64_t version);
+  absl::Status Switch(const std::string& name, std::shared_ptr<const LoadedModel> loaded);
+  std::shared_ptr<State> Find(std::string_view name) const;
+  absl::Status RecordServed(const std::string& name, int64_t version);
+  void WatchLoop(absl::Duration every);
+
+  store::MetaStore& store_;
+  Clock& clock_;
+  registry::RegistryService& registry_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<State>, std::less<>> states_;
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool stopping_ = false;
+  std::thread watcher_;
+};
+
+}  // namespace lepton::serving

@@ -1,0 +1,240 @@
+// Deployments on a real store and registry with real models: hot reload on alias moves, a
+// failed load that keeps the old version serving, draining, rollback, admission control,
+// restart, and the watcher.
+
+#include "lepton/serving/deployment_service.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lepton/base/crypto.h"
+#include "lepton/base/files.h"
+#include "lepton/base/strings.h"
+#include "lepton/base/testing/status_matchers.h"
+#include "lepton/store/testing/test_store.h"
+#include "lepton/train/json_rows.h"
+#include "lepton/train/model_builder.h"
+
+namespace lepton::serving {
+namespace {
+
+using ::lepton::testing::StatusIs;
+using ::testing::HasSubstr;
+
+lake::RecordBatch Data(int64_t rows, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  lake::RecordBatch b(lake::Schema({{"income", lake::DataType::kDouble, true},
+                                    {"region", lake::DataType::kString, true},
+                                    {"label", lake::DataType::kString, true}}));
+  for (int64_t i = 0; i < rows; ++i) {
+    const double x = normal(rng);
+    b.mutable_column(0).AppendDouble(x);
+    b.mutable_column(1).AppendString(i % 2 ? "north" : "south");
+    b.mutable_column(2).AppendString(x + normal(rng) > 0.5 ? "bad" : "good");
+  }
+  return b;
+}
+
+class DeploymentTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    LEPTON_ASSERT_OK_AND_ASSIGN(store_, store::testing::OpenTestStore(GetParam()));
+    root_ = (std::filesystem::temp_directory_path() / StrCat("lepton_serving_", ::getpid(), "_", HexEncode(RandomBytes(6)))).string();
+    tracking_ = std::make_unique<tracking::TrackingService>(*store_, Clock::System(), root_ + "/artifacts");
+    registry_ = std::make_unique<registry::RegistryService>(*store_, Clock::System(), root_ + "/models", *tracking_);
+    ASSERT_OK(registry_->CreateModel("scorer", "", {}, "ada").status());
+    ASSERT_OK(registry_->SetPolicy("scorer", {{"protected_aliases", Json::array()}}, "ada").status());
+    for (uint64_t seed : {1, 2, 3}) {
+      auto config = train::ModelConfig::FromJson({{"dataset", {{"name", "test/applicants"}}},
+                                                  {"target", {{"column", "label"}, {"positive_class", "bad"}}},
+                                                  {"learner", {{"flavor", "logistic"}}},
+                                                  {"split", {{"method", "stratified"}, {"test_fraction", 0.3}, {"seed", seed}}},
+                                                  {"permutation_importance", false},
+                                                  {"bootstrap", false},
+                                                  {"experiment", {{"name", "serving/test"}}}});
+      ASSERT_OK(config.status());
+      train::ModelBuilder builder(*config, {.tracking = tracking_.get()});
+      LEPTON_ASSERT_OK_AND_ASSIGN(train::Model model, builder.build_and_train(Data(300, seed)));
+      ASSERT_OK(registry_->CreateVersionFromRun("scorer", model.run_id(), "", "ada").status());
+    }
+    ASSERT_OK(registry_->SetAlias("scorer", "live", 1, "ada").status());
+    service_ = std::make_unique<DeploymentService>(*store_, Clock::System(), *registry_);
+  }
+  void TearDown() override {
+    service_.reset();
+    std::filesystem::remove_all(root_);
+  }
+
+  DeploymentSpec Spec(std::string alias = "live") {
+    DeploymentSpec s;
+    s.model = "scorer";
+    s.alias = std::move(alias);
+    return s;
+  }
+  int64_t Serving(const std::string& name = "web") {
+    auto m = service_->Current(name);
+    return m.ok() ? (*m)->version : -1;
+  }
+
+  std::unique_ptr<store::MetaStore> store_;
+  std::string root_;
+  std::unique_ptr<tracking::TrackingService> tracking_;
+  std::unique_ptr<registry::RegistryService> registry_;
+  std::unique_ptr<DeploymentService> service_;
+};
+
+TEST_P(DeploymentTest, ServesTheAliasAndSwitchesWhenItMovesWhileOldRequestsFinish) {
+  LEPTON_ASSERT_OK_AND_ASSIGN(Deployment d, service_->Create("web", Spec(), "ada"));
+  EXPECT_EQ(d.revision, 1);
+  EXPECT_EQ(Serving(), 1);
+  DeploymentStatus st = service_->Status("web");
+  EXPECT_EQ(st.state, "ready");
+  EXPECT_GT(st.load_seconds, 0.0);
+  EXPECT_TRUE(service_->AllReady());
+
+  // A request holding version 1 keeps it while the alias moves and the deployment switches.
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto held, service_->Current("web"));
+  ASSERT_OK(registry_->SetAlias("scorer", "live", 2, "ada").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(st, service_->Refresh("web"));
+  EXPECT_EQ(st.serving_version, 2);
+  EXPECT_EQ(Serving(), 2);
+  EXPECT_EQ(held->version, 1);
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Predictions p, held->bundle->Predict(Data(5, 9)));
+  EXPECT_EQ(p.scores.size(), 5u);  // the drained model still predicts
+  std::weak_ptr<const LoadedModel> old = held;
+  held.reset();
+  EXPECT_TRUE(old.expired());  // unloaded once its last request let go
+
+  EXPECT_THAT(service_->Current("web", 1), StatusIs(absl::StatusCode::kNotFound, HasSubstr("serves version 2")));
+  EXPECT_OK(service_->Current("web", 2).status());
+  EXPECT_THAT(service_->Current("nope"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(DeploymentTest, AVersionThatFailsToLoadLeavesTheOldOneServing) {
+  ASSERT_OK(service_->Create("web", Spec(), "ada").status());
+  // Damage version 3 on disk, then point the alias at it.
+  const std::string pipeline = registry_->BundleDir("scorer", 3) + "/pipeline.json";
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::string text, ReadFile(pipeline));
+  text[text.size() / 2] ^= 1;
+  ASSERT_OK(WriteFileAtomically(pipeline, text));
+  ASSERT_OK(registry_->SetAlias("scorer", "live", 3, "ada").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(DeploymentStatus st, service_->Refresh("web"));
+  EXPECT_EQ(st.state, "degraded");
+  EXPECT_EQ(st.serving_version, 1);
+  EXPECT_EQ(st.target_version, 3);
+  EXPECT_THAT(st.last_error, HasSubstr("pipeline.json"));
+  EXPECT_EQ(Serving(), 1);
+  // Once the alias points at a good version again, the deployment recovers.
+  ASSERT_OK(registry_->SetAlias("scorer", "live", 2, "ada").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(st, service_->Refresh("web"));
+  EXPECT_EQ(st.state, "ready");
+  EXPECT_EQ(st.serving_version, 2);
+  EXPECT_EQ(st.last_error, "");
+  // Creating a deployment on the damaged version fails and leaves nothing behind.
+  DeploymentSpec bad = Spec("");
+  bad.version = 3;
+  EXPECT_THAT(service_->Create("broken", bad, "ada"), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(service_->Get("broken"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(DeploymentTest, RollbackPinsThePreviouslyServedVersion) {
+  ASSERT_OK(service_->Create("web", Spec(), "ada").status());
+  EXPECT_THAT(service_->Rollback("web", "ada"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("only version 1")));
+  ASSERT_OK(registry_->SetAlias("scorer", "live", 2, "ada").status());
+  ASSERT_OK(service_->Refresh("web").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(Deployment d, service_->Rollback("web", "bob"));
+  EXPECT_EQ(d.spec.version, 1);
+  EXPECT_EQ(d.spec.alias, "");
+  EXPECT_EQ(d.revision, 2);
+  EXPECT_EQ(d.updated_by, "bob");
+  EXPECT_EQ(Serving(), 1);
+  // Pinned: the alias moving no longer changes what it serves.
+  ASSERT_OK(registry_->SetAlias("scorer", "live", 3, "ada").status());
+  ASSERT_OK(service_->Refresh("web").status());
+  EXPECT_EQ(Serving(), 1);
+  // Back on the alias by an update.
+  LEPTON_ASSERT_OK_AND_ASSIGN(d, service_->Update("web", Spec(), "ada", "follow live again"));
+  EXPECT_EQ(d.revision, 3);
+  EXPECT_EQ(Serving(), 3);
+}
+
+TEST_P(DeploymentTest, AdmissionBoundsConcurrencyAndTheQueue) {
+  DeploymentSpec s = Spec();
+  s.max_concurrency = 1;
+  s.max_queue = 1;
+  s.queue_timeout_ms = 3000;
+  ASSERT_OK(service_->Create("web", s, "ada").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(DeploymentService::Ticket first, service_->Admit("web"));
+  // A second request waits in the queue; a third finds the queue full at once.
+  std::atomic<bool> second_admitted{false};
+  std::thread waiter([&] {
+    auto t = service_->Admit("web");
+    second_admitted = t.ok();
+  });
+  for (int i = 0; i < 200 && service_->Status("web").queued == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(service_->Status("web").queued, 1);
+  EXPECT_THAT(service_->Admit("web"), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("at capacity")));
+  { DeploymentService::Ticket released = std::move(first); }  // the running request ends
+  waiter.join();
+  EXPECT_TRUE(second_admitted.load());
+  DeploymentStatus st = service_->Status("web");
+  EXPECT_EQ(st.rejected, 1);
+  EXPECT_EQ(st.in_flight, 0);
+  // A wait that times out is rejected too.
+  s.queue_timeout_ms = 50;
+  ASSERT_OK(service_->Update("web", s, "ada").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(DeploymentService::Ticket busy, service_->Admit("web"));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THAT(service_->Admit("web"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(45));
+}
+
+TEST_P(DeploymentTest, SpecErrorsAndNames) {
+  EXPECT_THAT(DeploymentSpec::FromJson({{"model", "scorer"}}), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exactly one of alias and version")));
+  EXPECT_THAT(DeploymentSpec::FromJson({{"model", "scorer"}, {"alias", "live"}, {"version", 1}}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(DeploymentSpec::FromJson({{"model", "scorer"}, {"alias", "live"}, {"max_concurrency", 0}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("deployment.max_concurrency")));
+  EXPECT_THAT(DeploymentSpec::FromJson({{"model", "scorer"}, {"alias", "live"}, {"replicas", 2}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("deployment.replicas: unknown field")));
+  LEPTON_ASSERT_OK_AND_ASSIGN(DeploymentSpec round, DeploymentSpec::FromJson(Spec().ToJson()));
+  EXPECT_EQ(round.ToJson(), Spec().ToJson());
+  EXPECT_THAT(service_->Create("Web App", Spec(), "ada"), StatusIs(absl::StatusCode::kInvalidArgument));
+  DeploymentSpec unknown = Spec();
+  unknown.model = "nope";
+  EXPECT_THAT(service_->Create("web", unknown, "ada"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(service_->Create("web", Spec("missing"), "ada"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("alias 'missing'")));
+  ASSERT_OK(service_->Create("web", Spec(), "ada").status());
+  EXPECT_THAT(service_->Create("web", Spec(), "ada"), StatusIs(absl::StatusCode::kAlreadyExists));
+  ASSERT_OK(service_->Delete("web"));
+  EXPECT_THAT(service_->Current("web"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(service_->Delete("web"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(DeploymentTest, ARestartServesTheSameAndTheWatcherFollowsAliasMoves) {
+  ASSERT_OK(service_->Create("web", Spec(), "ada").status());
+  DeploymentSpec pinned = Spec("");
+  pinned.version = 2;
+  ASSERT_OK(service_->Create("pinned", pinned, "ada").status());
+  service_ = std::make_unique<DeploymentService>(*store_, Clock::System(), *registry_);
+  ASSERT_OK(service_->Start(absl::Milliseconds(50)));
+  EXPECT_EQ(Serving("web"), 1);
+  EXPECT_EQ(Serving("pinned"), 2);
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::vector<Deployment> all, service_->List());
+  EXPECT_EQ(all.size(), 2u);
+  ASSERT_OK(registry_->SetAlias("scorer", "live", 3, "ada").status());
+  for (int i = 0; i < 200 && Serving("web") != 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_EQ(Serving("web"), 3);
+  EXPECT_EQ(Serving("pinned"), 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, DeploymentTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+}  // namespace
+}  // namespace lepton::serving

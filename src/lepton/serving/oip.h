@@ -1,0 +1,66 @@
+#pragma once
+// Request and response codecs of the inference endpoints: the Open Inference Protocol (KServe
+// V2) REST format and MLflow's /invocations formats, to and from `lake::RecordBatch` typed by a
+// model's input signature. Pure functions (no I/O), shared by the REST routes and the tests.
+//
+// OIP inputs, either
+//   - one tensor per signature column, named after it: shape [n] or [n, 1]; BYTES for string,
+//     date and timestamp columns (dates "YYYY-MM-DD", times RFC 3339), BOOL for bools, any
+//     numeric datatype (INT8…INT64, UINT8…UINT64, FP16 as numbers, FP32, FP64) for numbers;
+//     `null` elements are missing values; or
+//   - exactly one 2-D numeric tensor [n, k], any name, whose k columns are the signature's
+//     columns in order (all of them numeric).
+// `data` may be flat or nested (row-major); its element count must equal the shape's product.
+//
+// OIP outputs (all by default; `outputs: [{"name": …}]` picks):
+//   score          FP64 [n] — P(positive class) for binary, the value for regression — or
+//                  [n, C] class probabilities for multiclass (parameters.classes names them)
+//   label          BYTES [n] (classification)
+//   credit_score   FP64 [n] (scorecards)
+//   contributions  FP64 [n, k+1] per input column in log-odds plus the bias (parameters.columns);
+//                  only when the request's parameters say "contributions": true
+//   points         FP64 [n, k] scorecard points per input column (parameters.columns,
+//                  parameters.base_points); with "contributions": true on scorecards
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lepton/base/json.h"
+#include "lepton/lake/column.h"
+#include "lepton/train/explain.h"
+#include "lepton/train/model.h"
+
+namespace lepton::serving {
+
+struct InferRequest {
+  std::optional<std::string> id;       // echoed in the response when given
+  lake::RecordBatch rows;
+  std::vector<std::string> outputs;    // requested output names; empty: the defaults
+  bool contributions = false;          // parameters.contributions
+};
+
+// InvalidArgument naming the problem (`inputs[2] ("duration"): expected …`).
+absl::StatusOr<InferRequest> DecodeInferRequest(const Json& body, const std::vector<lake::Field>& signature);
+
+// The names of the outputs `model` can give, for metadata and for checking requests.
+std::vector<std::string> OutputNames(const train::Model& model);
+
+// The response for `request` against `model` (predictions `p`; `explanations` when the request
+// asked for contributions, else null). InvalidArgument for an unknown requested output.
+absl::StatusOr<Json> EncodeInferResponse(std::string_view model_name, int64_t version, const train::Model& model,
+                                         const InferRequest& request, const train::Predictions& p,
+                                         const std::vector<train::RowExplanation>* explanations);
+
+// $metadata_model_response: name, versions, platform ("lepton_<flavor>"), inputs (one tensor
+// per signature column) and outputs.
+Json ModelMetadata(std::string_view name, int64_t version, const train::Model& model);
+
+// MLflow scoring-server bodies → a JSON array of row objects for train::RowsFromJson:
+// {"dataframe_split": {"columns": [...], "data": [[...], ...]}}, {"dataframe_records": [{...}]},
+// {"instances": [{...}] or [[...]]}, {"inputs": [{...}] or [[...]] or {"col": [values...]}}.
+// Positional rows take the signature's column order. InvalidArgument naming the field.
+absl::StatusOr<Json> MlflowRows(const Json& body, const std::vector<lake::Field>& signature);
+
+}  // namespace lepton::serving

@@ -14,7 +14,7 @@ PACKAGES=(
   libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  postgresql
+  postgresql prometheus
   nodejs npm
   wrk jq bc time python3 python3-fastapi python3-uvicorn python3-uvloop python3-httptools
 )

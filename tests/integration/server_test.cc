@@ -527,6 +527,149 @@ TEST_P(ServerTest, RegistryVersionsAliasesAndBundlesOverRest) {
   }
 }
 
+// Serving over the Open Inference Protocol and MLflow's formats: a deployment follows its
+// alias, answers with the real signature, scores applicants given as one tensor per column,
+// explains them, rolls back in one call, and obeys tokens and roles.
+TEST_P(ServerTest, DeploymentsServeTheOpenInferenceProtocol) {
+  Start();
+  const std::string admin = AdminToken();
+  const std::string examples = std::string(LEPTON_SOURCE_DIR) + "/examples/credit-scoring/";
+  ASSERT_EQ(Cli({"lake", "ingest", examples + "german_credit.csv", "--dataset", "credit/german_credit", "--server",
+                 server_->url(), "--token", admin}).exit_code, 0);
+  CliResult r = Cli({"train", "-f", examples + "model_config.json", "--server", server_->url(), "--token", admin});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string run_id = r.out.substr(4, r.out.find(' ', 4) - 4);
+  ASSERT_EQ(Http("POST", "/api/v1/models", admin, R"({"name":"scorer"})").status, 201);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(Http("POST", "/api/v1/models/scorer/versions", admin, DumpJson(Json{{"run_id", run_id}})).status, 201);
+  }
+  ASSERT_EQ(Http("PUT", "/api/v1/models/scorer/aliases/live", admin, R"({"version":1})").status, 200);
+
+  // Health before and after the first deployment.
+  EXPECT_EQ(Http("GET", "/v2/health/live").status, 200);
+  EXPECT_EQ(Http("GET", "/v2/health/ready").status, 200);  // nothing to load
+  api::HttpResponse created = Http("POST", "/api/v1/deployments", admin,
+                                   R"({"name":"credit","model":"scorer","alias":"live","max_concurrency":8})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Body(created)["status"]["serving_version"], 1);
+  EXPECT_EQ(Body(created)["status"]["state"], "ready");
+  EXPECT_EQ(Http("POST", "/api/v1/deployments", admin, R"({"name":"credit","model":"scorer","alias":"live"})").status, 409);
+  EXPECT_EQ(Http("POST", "/api/v1/deployments", admin, R"({"name":"x","model":"scorer"})").status, 400);
+  EXPECT_EQ(Http("GET", "/v2/health/ready").status, 200);
+  Json server_meta = Body(Http("GET", "/v2", admin));
+  EXPECT_EQ(server_meta["name"], "lepton");
+  EXPECT_TRUE(server_meta["extensions"].is_array());
+
+  // Metadata: the real input signature (17 columns, strings as BYTES) and the outputs.
+  Json meta = Body(Http("GET", "/v2/models/credit", admin));
+  EXPECT_EQ(meta["versions"], Json({"1"}));
+  EXPECT_EQ(meta["platform"], "lepton_logistic");
+  ASSERT_EQ(meta["inputs"].size(), 17u);
+  EXPECT_EQ(meta["inputs"][0], Json::parse(R"({"name":"checking_status","datatype":"BYTES","shape":[-1]})"));
+  std::vector<std::string> outputs;
+  for (const Json& o : meta["outputs"]) outputs.push_back(o["name"]);
+  EXPECT_EQ(outputs, (std::vector<std::string>{"score", "label", "credit_score", "contributions", "points"}));
+  EXPECT_EQ(Http("GET", "/v2/models/credit/ready", admin).status, 200);
+  EXPECT_EQ(Http("GET", "/v2/models/credit/versions/1/ready", admin).status, 200);
+  EXPECT_EQ(Http("GET", "/v2/models/credit/versions/2/ready", admin).status, 404);
+  EXPECT_EQ(Http("GET", "/v2/models/nope", admin).status, 404);
+
+  // Inference: two applicants, one tensor per column, built from the metadata.
+  const Json applicants = Json::parse(R"([
+    {"checking_status":"<0","duration":48,"credit_history":"existing paid","purpose":"radio/tv","credit_amount":5951,
+     "savings_status":"<100","employment":"1<=X<4","installment_commitment":2,"other_parties":"none","residence_since":2,
+     "property_magnitude":"real estate","other_payment_plans":"none","housing":"own","existing_credits":1,
+     "job":"skilled","num_dependents":1,"own_telephone":"none"},
+    {"checking_status":"no checking","duration":12,"credit_history":"critical/other existing credit","purpose":"education",
+     "credit_amount":2096,"savings_status":"<100","employment":"4<=X<7","installment_commitment":2,"other_parties":"none",
+     "residence_since":3,"property_magnitude":"real estate","other_payment_plans":"none","housing":"own",
+     "existing_credits":1,"job":"unskilled resident","num_dependents":2,"own_telephone":"none"}])");
+  Json inputs = Json::array();
+  for (const Json& in : meta["inputs"]) {
+    Json data = Json::array();
+    for (const Json& a : applicants) data.push_back(a[in["name"].get<std::string>()]);
+    inputs.push_back({{"name", in["name"]}, {"shape", {2}}, {"datatype", in["datatype"]}, {"data", data}});
+  }
+  api::HttpResponse inferred = Http("POST", "/v2/models/credit/infer", admin,
+                                    DumpJson(Json{{"id", "req-7"}, {"inputs", inputs},
+                                                  {"parameters", {{"contributions", true}}}}));
+  ASSERT_EQ(inferred.status, 200) << inferred.body;
+  Json out = Body(inferred);
+  EXPECT_EQ(out["id"], "req-7");
+  EXPECT_EQ(out["model_name"], "credit");
+  EXPECT_EQ(out["model_version"], "1");
+  std::map<std::string, Json> by_name;
+  for (const Json& o : out["outputs"]) by_name[o["name"].get<std::string>()] = o;
+  ASSERT_TRUE(by_name.contains("score") && by_name.contains("label") && by_name.contains("credit_score") &&
+              by_name.contains("contributions") && by_name.contains("points"));
+  const double risky = by_name["score"]["data"][0], safe = by_name["score"]["data"][1];
+  EXPECT_GT(risky, safe);  // no checking account and critical history score better here
+  EXPECT_EQ(by_name["contributions"]["shape"], Json({2, 18}));
+  double points = by_name["points"]["parameters"]["base_points"];
+  for (int k = 0; k < 17; ++k) points += by_name["points"]["data"][k].get<double>();
+  EXPECT_NEAR(points, by_name["credit_score"]["data"][0].get<double>(), 1e-6);
+
+  // The same applicants through the registry's explain endpoint and MLflow's formats agree.
+  api::HttpResponse mlflow = Http("POST", "/api/v1/deployments/credit/invocations", admin,
+                                  DumpJson(Json{{"dataframe_records", applicants}}));
+  ASSERT_EQ(mlflow.status, 200) << mlflow.body;
+  EXPECT_DOUBLE_EQ(Body(mlflow)["predictions"][0]["score"].get<double>(), risky);
+  EXPECT_DOUBLE_EQ(Body(mlflow)["predictions"][1]["score"].get<double>(), safe);
+
+  // Bad requests: 400 with {"error"} naming the input; unknown deployment 404.
+  api::HttpResponse missing = Http("POST", "/v2/models/credit/infer", admin,
+                                   R"({"inputs":[{"name":"duration","shape":[1],"datatype":"INT64","data":[12]}]})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_THAT(Body(missing)["error"].get<std::string>(), HasSubstr("input \"checking_status\" is missing"));
+  Json wrong = inputs;
+  for (Json& t : wrong) {
+    if (t["name"] == "duration") {
+      t["datatype"] = "BYTES";
+      t["data"] = {"long", "short"};
+    }
+  }
+  api::HttpResponse bad = Http("POST", "/v2/models/credit/infer", admin, DumpJson(Json{{"inputs", wrong}}));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(Body(bad)["error"].get<std::string>(), HasSubstr("(\"duration\").datatype: BYTES does not fit"));
+  EXPECT_EQ(Http("POST", "/v2/models/nope/infer", admin, R"({"inputs":[]})").status, 404);
+  EXPECT_EQ(Http("POST", "/v2/models/credit/infer", admin, "not json").status, 400);
+
+  // Moving the alias switches the deployment (refresh now rather than wait for the watcher).
+  ASSERT_EQ(Http("PUT", "/api/v1/models/scorer/aliases/live", admin, R"({"version":2})").status, 200);
+  Json refreshed = Body(Http("POST", "/api/v1/deployments/credit/refresh", admin, "{}"));
+  EXPECT_EQ(refreshed["status"]["serving_version"], 2);
+  EXPECT_EQ(Body(Http("GET", "/v2/models/credit", admin))["versions"], Json({"2"}));
+  Json rolled = Body(Http("POST", "/api/v1/deployments/credit/rollback", admin, "{}"));
+  EXPECT_EQ(rolled["version"], 1);
+  EXPECT_EQ(rolled["status"]["serving_version"], 1);
+  EXPECT_EQ(rolled["revision"], 2);
+
+  // Tokens and roles: no token 401; a viewer may read metadata but not infer; an ML engineer may.
+  EXPECT_EQ(Http("POST", "/v2/models/credit/infer", "", DumpJson(Json{{"inputs", inputs}})).status, 401);
+  ASSERT_EQ(Http("POST", "/api/v1/users", admin, R"({"name":"vic","role":"viewer","scope":"models/*"})").status, 201);
+  ASSERT_EQ(Http("POST", "/api/v1/users", admin, R"({"name":"mel","role":"ml_engineer","scope":"models/*"})").status, 201);
+  const std::string vic = Body(Http("POST", "/api/v1/users/vic/tokens", admin, "{}"))["token"];
+  const std::string mel = Body(Http("POST", "/api/v1/users/mel/tokens", admin, "{}"))["token"];
+  EXPECT_EQ(Http("GET", "/v2/models/credit", vic).status, 200);
+  EXPECT_EQ(Http("POST", "/v2/models/credit/infer", vic, DumpJson(Json{{"inputs", inputs}})).status, 403);
+  EXPECT_EQ(Http("POST", "/v2/models/credit/infer", mel, DumpJson(Json{{"inputs", inputs}})).status, 200);
+  EXPECT_EQ(Http("POST", "/api/v1/deployments/credit/rollback", vic, "{}").status, 403);
+  // Successful inference is not in the audit log (denied calls and deployment changes are).
+  const Json audit = Body(Http("GET", "/api/v1/audit?limit=1000", admin));
+  const Json& entries = audit.is_array() ? audit : audit["entries"];
+  int rollbacks = 0, infer_ok = 0, infer_denied = 0;
+  for (const Json& e : entries) {
+    const std::string action = e.value("action", "");
+    const std::string outcome = e.value("outcome", "");
+    rollbacks += action == "deployment.rollback" && outcome == "ok";
+    infer_ok += action == "v2.model.infer" && outcome == "ok";
+    infer_denied += action == "v2.model.infer" && outcome == "denied";
+  }
+  EXPECT_EQ(rollbacks, 1) << audit.dump().substr(0, 500);
+  EXPECT_EQ(infer_ok, 0);
+  EXPECT_EQ(infer_denied, 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, ServerTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 

@@ -224,7 +224,7 @@ HttpResponse ApiService::Dispatch(const HttpRequest& request, const std::string&
 
   absl::StatusOr<HttpResponse> result = match.route->handler(ctx);
   HttpResponse response = result.ok() ? *std::move(result) : ErrorResponse(result.status());
-  if (IsMutating(request.method) || response.status == 401 || response.status == 403) {
+  if ((IsMutating(request.method) && spec.audit) || response.status == 401 || response.status == 403) {
     Audit(request, request_id, *actor, *action, response.status,
           result.ok() ? std::string_view() : ToStd(result.status().message()));
   }

@@ -60,6 +60,11 @@ struct RouteSpec {
   // The success body is streamed (`HttpResponse::producer`): documented as chunked, ending the
   // connection without the final chunk when it fails midway.
   bool streamed = false;
+  // Successful mutating calls (POST, PUT, PATCH, DELETE) go to the audit log unless this is
+  // false — for inference, whose calls are counted in metrics and the prediction log instead
+  // (a hash-chained audit write per prediction would be the server's bottleneck). Denied and
+  // unauthenticated calls are always audited.
+  bool audit = true;
 };
 
 struct Route {

@@ -18,6 +18,7 @@
 #include "lepton/api/tracking_routes.h"
 #include "lepton/api/training_routes.h"
 #include "lepton/api/registry_routes.h"
+#include "lepton/api/serving_routes.h"
 #include "lepton/jobs/job_runner.h"
 #include "lepton/lake/crypto/keys.h"
 #include "lepton/lake/lake.h"
@@ -138,6 +139,11 @@ int RunServer(const Argv& argv) {
     Log(LogLevel::kWarning, "interrupted model registrations marked failed", {{"versions", *failed}});
   }
   api::AddRegistryRoutes(service.router(), registry_service);
+  // Deployments load their models (from the registry) before the server listens; a watcher
+  // follows alias moves.
+  serving::DeploymentService deployments(**store, clock, registry_service);
+  if (absl::Status s = deployments.Start(absl::Seconds(2)); !s.ok()) return Fail(StrCat("starting deployments: ", s.message()));
+  api::AddServingRoutes(service.router(), deployments, "0.1.0");
   const auto colon = config->listen.rfind(':');
   api::HttpServerOptions http;
   http.host = config->listen.substr(0, colon);

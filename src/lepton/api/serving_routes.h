@@ -1,0 +1,20 @@
+#pragma once
+// REST routes of serving:
+//   - deployments under /api/v1/deployments (create, list, get with status, update, delete,
+//     rollback, refresh), permission `deploy` on the served model ("models/<model>");
+//   - the Open Inference Protocol (KServe V2) endpoints: /v2/health/live and /v2/health/ready
+//     (no token), /v2 (server metadata), /v2/models/{deployment}[/versions/{v}] (model
+//     metadata), …/ready and …/infer — inference needs `infer` on "models/<model>";
+//   - MLflow's scoring formats at POST /api/v1/deployments/{name}/invocations.
+// Inference answers 503 with Retry-After when the deployment is at capacity; its calls are not
+// written to the audit log (RouteSpec::audit).
+
+#include "lepton/api/router.h"
+#include "lepton/serving/deployment_service.h"
+
+namespace lepton::api {
+
+// `deployments` must outlive `router`; `version` is the server version for /v2.
+void AddServingRoutes(Router& router, serving::DeploymentService& deployments, std::string version);
+
+}  // namespace lepton::api

@@ -668,6 +668,27 @@ TEST_P(ServerTest, DeploymentsServeTheOpenInferenceProtocol) {
   EXPECT_EQ(rollbacks, 1) << audit.dump().substr(0, 500);
   EXPECT_EQ(infer_ok, 0);
   EXPECT_EQ(infer_denied, 1);
+
+  // GET /metrics without a token: inference by deployment, version and code, latency
+  // histograms, deployment gauges, process, lake and job metrics — valid for promtool.
+  api::HttpResponse m = Http("GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_THAT(m.content_type, HasSubstr("text/plain; version=0.0.4"));
+  for (const char* want : {"lepton_inference_requests_total{deployment=\"credit\",version=\"1\",code=\"200\"} 2",
+                           "lepton_inference_requests_total{deployment=\"credit\",version=\"1\",code=\"400\"} 3",
+                           "lepton_inference_requests_total{deployment=\"credit\",version=\"1\",code=\"403\"} 1",
+                           "lepton_inference_request_seconds_bucket{deployment=\"credit\",version=\"1\",le=\"+Inf\"}",
+                           "lepton_inference_batch_rows_bucket{deployment=\"credit\",le=\"2\"}",
+                           "lepton_deployment_serving_version{deployment=\"credit\"} 1",
+                           "lepton_deployment_model_load_seconds{deployment=\"credit\"}",
+                           "lepton_lake_datasets{namespace=\"credit\"} 1", "lepton_jobs{state=\"succeeded\"} ",
+                           "process_resident_memory_bytes ", "process_open_fds "}) {
+    EXPECT_THAT(m.body, HasSubstr(want));
+  }
+  EXPECT_THAT(m.body, ::testing::Not(HasSubstr("deployment=\"nope\"")));  // unknown names make no series
+  const std::string metrics_file = (dir_ / "metrics.txt").string();
+  ASSERT_OK(WriteFileAtomically(metrics_file, m.body));
+  EXPECT_EQ(std::system(StrCat("/usr/bin/promtool check metrics < ", metrics_file).c_str()), 0) << m.body;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServerTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),

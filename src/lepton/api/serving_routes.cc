@@ -1,7 +1,10 @@
 #include "lepton/api/serving_routes.h"
 
+#include <chrono>
+
 #include "lepton/api/api_service.h"
 #include "lepton/api/route_schema.h"
+#include "lepton/api/status_http.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
 #include "lepton/registry/registry_service.h"
@@ -80,11 +83,77 @@ absl::StatusOr<std::pair<train::Predictions, std::optional<std::vector<train::Ro
   return std::make_pair(std::move(p), std::move(e));
 }
 
+// Inference metrics; handles are looked up per request (a locked map lookup in the family).
+struct InferenceMetrics {
+  monitor::CounterFamily* requests = nullptr;
+  monitor::HistogramFamily* latency = nullptr;
+  monitor::HistogramFamily* queue = nullptr;
+  monitor::HistogramFamily* rows = nullptr;
+
+  void Record(const std::string& deployment, int64_t version, int code, double seconds, double queue_seconds,
+              int64_t batch_rows) const {
+    if (requests == nullptr) return;
+    const std::string v = version > 0 ? StrCat(version) : std::string("none");
+    const std::string c = StrCat(code);
+    if (auto h = requests->WithLabels({deployment, v, c}); h.ok()) h->Inc();
+    if (auto h = latency->WithLabels({deployment, v}); h.ok()) h->Observe(seconds);
+    if (queue_seconds >= 0) {
+      if (auto h = queue->WithLabels({deployment, v}); h.ok()) h->Observe(queue_seconds);
+    }
+    if (batch_rows > 0) {
+      if (auto h = rows->WithLabels({deployment}); h.ok()) h->Observe(static_cast<double>(batch_rows));
+    }
+  }
+};
+
+absl::StatusOr<std::shared_ptr<InferenceMetrics>> RegisterMetrics(monitor::MetricsRegistry* m, DeploymentService& d) {
+  auto out = std::make_shared<InferenceMetrics>();
+  if (m == nullptr) return out;
+  LEPTON_ASSIGN_OR_RETURN(out->requests, m->AddCounter("lepton_inference_requests_total",
+                                                       "Inference requests by deployment, served version and HTTP code.",
+                                                       {"deployment", "version", "code"}));
+  LEPTON_ASSIGN_OR_RETURN(out->latency, m->AddHistogram("lepton_inference_request_seconds",
+                                                        "Inference request time in the handler (decode, queue, predict, encode).",
+                                                        {"deployment", "version"},
+                                                        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}));
+  LEPTON_ASSIGN_OR_RETURN(out->queue, m->AddHistogram("lepton_inference_queue_seconds",
+                                                      "Time an inference request waited for a slot (admission).",
+                                                      {"deployment", "version"},
+                                                      {0.00001, 0.0001, 0.001, 0.01, 0.1, 1}));
+  LEPTON_ASSIGN_OR_RETURN(out->rows, m->AddHistogram("lepton_inference_batch_rows", "Rows per inference request.",
+                                                     {"deployment"}, {1, 2, 4, 8, 16, 32, 64, 128, 256, 1024}));
+  auto per_deployment = [&d](auto field) {
+    return [&d, field]() {
+      std::vector<monitor::CallbackSample> samples;
+      auto all = d.List();
+      if (!all.ok()) return samples;
+      for (const serving::Deployment& dep : *all) {
+        const serving::DeploymentStatus st = d.Status(dep.name);
+        samples.push_back({{dep.name}, field(st)});
+      }
+      return samples;
+    };
+  };
+  LEPTON_RETURN_IF_ERROR(m->AddCallbackGauge("lepton_deployment_serving_version", "The model version a deployment serves (0: none).",
+                                             {"deployment"}, per_deployment([](const serving::DeploymentStatus& s) { return static_cast<double>(s.serving_version); })));
+  LEPTON_RETURN_IF_ERROR(m->AddCallbackGauge("lepton_deployment_model_load_seconds", "How long loading and warming the served version took.",
+                                             {"deployment"}, per_deployment([](const serving::DeploymentStatus& s) { return s.load_seconds; })));
+  LEPTON_RETURN_IF_ERROR(m->AddCallbackGauge("lepton_deployment_in_flight", "Inferences running now.",
+                                             {"deployment"}, per_deployment([](const serving::DeploymentStatus& s) { return static_cast<double>(s.in_flight); })));
+  LEPTON_RETURN_IF_ERROR(m->AddCallbackGauge("lepton_deployment_queued", "Inferences waiting for a slot now.",
+                                             {"deployment"}, per_deployment([](const serving::DeploymentStatus& s) { return static_cast<double>(s.queued); })));
+  LEPTON_RETURN_IF_ERROR(m->AddCallbackCounter("lepton_deployment_rejected_total", "Inferences answered 503 (at capacity).",
+                                               {"deployment"}, per_deployment([](const serving::DeploymentStatus& s) { return static_cast<double>(s.rejected); })));
+  return out;
+}
+
 }  // namespace
 
-void AddServingRoutes(Router& router, DeploymentService& deployments, std::string version) {
+absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, std::string version,
+                              monitor::MetricsRegistry* metrics_registry) {
   DeploymentService& d = deployments;
   const std::string tag = "serving";
+  LEPTON_ASSIGN_OR_RETURN(std::shared_ptr<InferenceMetrics> metrics, RegisterMetrics(metrics_registry, d));
 
   // ------------------------------------------------------------ deployments
   router.Add({.method = "POST", .pattern = "/api/v1/deployments", .operation_id = "deployment.create",
@@ -212,19 +281,37 @@ void AddServingRoutes(Router& router, DeploymentService& deployments, std::strin
                            "outputs score, label, credit_score and, with parameters.contributions, per-column "
                            "contributions and scorecard points. 503 + Retry-After at capacity.",
                 .tag = tag, .request_schema = {{"type", "object"}}, .response_schema = {{"type", "object"}}, .audit = false},
-               [&d](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
-                 LEPTON_ASSIGN_OR_RETURN(auto loaded, Serving(ctx, d, Action::kInfer));
-                 auto ticket = d.Admit(ctx.Param("name"));
-                 if (absl::IsUnavailable(ticket.status())) return Busy(ticket.status());
-                 LEPTON_RETURN_IF_ERROR(ticket.status());
-                 LEPTON_ASSIGN_OR_RETURN(Json body, ParseJsonBody(ctx.request));
-                 LEPTON_ASSIGN_OR_RETURN(serving::InferRequest req,
-                                         serving::DecodeInferRequest(body, loaded->bundle->pipeline().input_signature()));
-                 LEPTON_ASSIGN_OR_RETURN(auto result, Run(*loaded, req.rows, req.contributions));
-                 LEPTON_ASSIGN_OR_RETURN(Json out, serving::EncodeInferResponse(ctx.Param("name"), loaded->version,
-                                                                                *loaded->bundle, req, result.first,
-                                                                                result.second ? &*result.second : nullptr));
-                 return HttpResponse::MakeJson(200, out);
+               [&d, metrics](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+                 const auto start = std::chrono::steady_clock::now();
+                 int64_t served = 0, rows = 0;
+                 double queued = -1;
+                 bool known = false;  // only deployments that exist get series (no label growth from bad URLs)
+                 absl::StatusOr<HttpResponse> answer = [&]() -> absl::StatusOr<HttpResponse> {
+                   LEPTON_ASSIGN_OR_RETURN(int64_t wanted, VersionOf(ctx));
+                   LEPTON_ASSIGN_OR_RETURN(auto loaded, d.Current(ctx.Param("name"), wanted));
+                   known = true;
+                   served = loaded->version;
+                   LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, Action::kInfer, registry::ModelResource(loaded->model)));
+                   const auto admit_start = std::chrono::steady_clock::now();
+                   auto ticket = d.Admit(ctx.Param("name"));
+                   queued = std::chrono::duration<double>(std::chrono::steady_clock::now() - admit_start).count();
+                   if (absl::IsUnavailable(ticket.status())) return Busy(ticket.status());
+                   LEPTON_RETURN_IF_ERROR(ticket.status());
+                   LEPTON_ASSIGN_OR_RETURN(Json body, ParseJsonBody(ctx.request));
+                   LEPTON_ASSIGN_OR_RETURN(serving::InferRequest req,
+                                           serving::DecodeInferRequest(body, loaded->bundle->pipeline().input_signature()));
+                   rows = req.rows.num_rows();
+                   LEPTON_ASSIGN_OR_RETURN(auto result, Run(*loaded, req.rows, req.contributions));
+                   LEPTON_ASSIGN_OR_RETURN(Json out, serving::EncodeInferResponse(ctx.Param("name"), loaded->version,
+                                                                                  *loaded->bundle, req, result.first,
+                                                                                  result.second ? &*result.second : nullptr));
+                   return HttpResponse::MakeJson(200, out);
+                 }();
+                 const int code = answer.ok() ? answer->status : HttpStatusFor(answer.status().code());
+                 if (known) metrics->Record(ctx.Param("name"), served, code,
+                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), queued,
+                                 rows);
+                 return answer;
                });
   }
 
@@ -260,6 +347,7 @@ void AddServingRoutes(Router& router, DeploymentService& deployments, std::strin
                }
                return HttpResponse::MakeJson(200, {{"predictions", predictions}, {"model_version", loaded->version}});
              });
+  return absl::OkStatus();
 }
 
 }  // namespace lepton::api

@@ -10,11 +10,19 @@
 // written to the audit log (RouteSpec::audit).
 
 #include "lepton/api/router.h"
+#include "lepton/monitor/metrics.h"
 #include "lepton/serving/deployment_service.h"
 
 namespace lepton::api {
 
-// `deployments` must outlive `router`; `version` is the server version for /v2.
-void AddServingRoutes(Router& router, serving::DeploymentService& deployments, std::string version);
+// `deployments` and `metrics` must outlive `router`; `version` is the server version for /v2.
+// Registers the inference metrics in `metrics` (null: none): lepton_inference_requests_total
+// {deployment, version, code}, lepton_inference_request_seconds and
+// lepton_inference_queue_seconds {deployment, version}, lepton_inference_batch_rows
+// {deployment}, and per deployment lepton_deployment_serving_version,
+// lepton_deployment_model_load_seconds, lepton_deployment_in_flight, lepton_deployment_queued,
+// lepton_deployment_rejected_total.
+absl::Status AddServingRoutes(Router& router, serving::DeploymentService& deployments, std::string version,
+                              monitor::MetricsRegistry* metrics);
 
 }  // namespace lepton::api

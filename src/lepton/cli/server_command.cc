@@ -19,6 +19,8 @@
 #include "lepton/api/training_routes.h"
 #include "lepton/api/registry_routes.h"
 #include "lepton/api/serving_routes.h"
+#include "lepton/api/metrics_routes.h"
+#include "lepton/monitor/process_metrics.h"
 #include "lepton/jobs/job_runner.h"
 #include "lepton/lake/crypto/keys.h"
 #include "lepton/lake/lake.h"
@@ -143,7 +145,35 @@ int RunServer(const Argv& argv) {
   // follows alias moves.
   serving::DeploymentService deployments(**store, clock, registry_service);
   if (absl::Status s = deployments.Start(absl::Seconds(2)); !s.ok()) return Fail(StrCat("starting deployments: ", s.message()));
-  api::AddServingRoutes(service.router(), deployments, "0.1.0");
+  // Prometheus metrics at GET /metrics: process, inference (by deployment, version, code),
+  // deployments, and lake and job counts read from the store at scrape time.
+  monitor::MetricsRegistry metrics;
+  if (absl::Status s = monitor::RegisterProcessMetrics(metrics); !s.ok()) return Fail(StrCat("metrics: ", s.message()));
+  store::MetaStore* meta = store->get();
+  auto count_by = [meta](std::string sql) {
+    return [meta, sql]() {
+      std::vector<monitor::CallbackSample> samples;
+      auto rs = meta->Query(sql);
+      if (rs.ok()) {
+        for (const store::Row& r : rs->rows) samples.push_back({{r.String(0)}, static_cast<double>(r.Int(1))});
+      }
+      return samples;
+    };
+  };
+  if (absl::Status s = metrics.AddCallbackGauge("lepton_lake_datasets", "Datasets in the lake catalog by namespace.",
+                                                {"namespace"}, count_by("SELECT namespace, COUNT(*) FROM lake_datasets GROUP BY namespace"));
+      !s.ok()) {
+    return Fail(StrCat("metrics: ", s.message()));
+  }
+  if (absl::Status s = metrics.AddCallbackGauge("lepton_jobs", "Background jobs by state.", {"state"},
+                                                count_by("SELECT state, COUNT(*) FROM jobs GROUP BY state"));
+      !s.ok()) {
+    return Fail(StrCat("metrics: ", s.message()));
+  }
+  if (absl::Status s = api::AddServingRoutes(service.router(), deployments, "0.1.0", &metrics); !s.ok()) {
+    return Fail(StrCat("serving routes: ", s.message()));
+  }
+  api::AddMetricsRoutes(service.router(), metrics);
   const auto colon = config->listen.rfind(':');
   api::HttpServerOptions http;
   http.host = config->listen.substr(0, colon);

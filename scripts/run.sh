@@ -43,5 +43,7 @@ fi
 if [[ -n $URL ]]; then
   echo "== ready: $URL (API $URL/api/v1/, described at $URL/openapi.json)"
   echo "   models: LEPTON_TOKEN=\$(cat $LEPTON_HOME/admin.token) $BUILD_DIR/bin/lepton models list --server $URL"
+  echo "   score an applicant (Open Inference Protocol):"
+  echo "   curl -s -H \"Authorization: Bearer \$(cat $LEPTON_HOME/admin.token)\" -d @examples/credit-scoring/applicant.json $URL/v2/models/credit-scorecard/infer"
 fi
 wait "$SERVER"

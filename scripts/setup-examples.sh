@@ -5,7 +5,8 @@
 # credit-xgboost), gives it the example policy (examples/credit-scoring/policy.json: quality
 # gates, production protected), fills in its model card, requests promotion to `production`
 # as the admin, and has the bootstrap approver — a second user, for the four-eyes rule —
-# approve it. The approver's token is kept in $LEPTON_HOME/approver.token (mode 0600).
+# approve it. The approver's token is kept in $LEPTON_HOME/approver.token (mode 0600). Finally it
+# deploys each model, following its `production` alias, for inference at /v2/models/<name>/infer.
 #
 # usage: LEPTON_HOME=… scripts/setup-examples.sh SERVER_URL [LEPTON_BINARY]
 # Needs credit/german_credit in the lake and $LEPTON_HOME/admin.token.
@@ -44,4 +45,12 @@ for example in "credit-scorecard model_config.json" "credit-xgboost model_config
     grep -o 'promotion [0-9A-Z]*' | cut -d' ' -f2)
   LEPTON_TOKEN=$APPROVER "$LEPTON" models approve "$name" "$promotion" --server "$URL" \
     --comment "bootstrap approver: example set-up"
+  code=$(curl -s -o "$HOME_DIR/deploy.out" -w '%{http_code}' -H "Authorization: Bearer $ADMIN" \
+    -d "{\"name\": \"$name\", \"model\": \"$name\", \"alias\": \"production\"}" "$URL/api/v1/deployments")
+  if [[ $code != 201 && $code != 409 ]]; then
+    echo "deploying $name failed ($code): $(cat "$HOME_DIR/deploy.out")" >&2
+    exit 1
+  fi
+  echo "deployed $name (follows its production alias): $URL/v2/models/$name/infer"
 done
+rm -f "$HOME_DIR/deploy.out"

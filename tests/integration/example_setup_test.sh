@@ -46,6 +46,20 @@ assert p[0]["requested_by"] == "admin" and p[0]["decided_by"] == "approver", p
 assert p[0]["gate_report"]["passed"] and len(p[0]["gate_report"]["gates"]) >= 5, p
 PY
 done
+# Both are deployed: the README's curl scores the example applicant with a credit score.
+for model in credit-scorecard credit-xgboost; do
+  answer=$(curl -s -w '\n%{http_code}' -H "Authorization: Bearer $ADMIN" -d @"$ROOT/examples/credit-scoring/applicant.json" \
+    "$URL/v2/models/$model/infer")
+  [[ $(tail -1 <<<"$answer") == 200 ]] || fail "$model inference failed: $answer"
+  python3 - "$model" "$(head -n -1 <<<"$answer")" <<'PY' || fail "$model: unexpected inference answer: $answer"
+import json, sys
+out = json.loads(sys.argv[2])
+names = {o["name"]: o for o in out["outputs"]}
+assert out["id"] == "applicant-1" and out["model_version"] == "1", out
+assert 0 < names["score"]["data"][0] < 1 and names["label"]["data"][0] in ("good", "bad"), out
+assert (sys.argv[1] == "credit-scorecard") == ("credit_score" in names), out
+PY
+done
 # The card carries what setup filled in, and the gates really gate: a stricter policy blocks.
 LEPTON_TOKEN=$ADMIN "$LEPTON" models card credit-scorecard 1 --markdown --server "$URL" | grep -q "Statlog German Credit" ||
   fail "card lacks the intended use"

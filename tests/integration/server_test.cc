@@ -644,6 +644,25 @@ TEST_P(ServerTest, DeploymentsServeTheOpenInferenceProtocol) {
   EXPECT_EQ(rolled["status"]["serving_version"], 1);
   EXPECT_EQ(rolled["revision"], 2);
 
+  // Canary and shadow: all traffic to the canary (100 %), a shadow that only compares.
+  api::HttpResponse split = Http("PUT", "/api/v1/deployments/credit", admin,
+                                 R"({"model":"scorer","version":1,"canary":{"version":2,"percent":100},"shadow":{"version":2}})");
+  ASSERT_EQ(split.status, 200) << split.body;
+  EXPECT_EQ(Body(split)["status"]["canary_version"], 2);
+  api::HttpResponse via_canary = Http("POST", "/v2/models/credit/infer", admin, DumpJson(Json{{"inputs", inputs}}));
+  ASSERT_EQ(via_canary.status, 200);
+  EXPECT_EQ(Body(via_canary)["model_version"], "2");
+  Json shadowed;
+  for (int i = 0; i < 100; ++i) {
+    shadowed = Body(Http("GET", "/api/v1/deployments/credit", admin))["status"]["shadow"];
+    if (shadowed["compared"].get<int64_t>() >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(shadowed["compared"], 1);
+  EXPECT_EQ(shadowed["rows"], 2);
+  EXPECT_EQ(shadowed["label_agreement"], 1.0);  // the same bundle twice: identical answers
+  ASSERT_EQ(Http("PUT", "/api/v1/deployments/credit", admin, R"({"model":"scorer","version":1})").status, 200);
+
   // Tokens and roles: no token 401; a viewer may read metadata but not infer; an ML engineer may.
   EXPECT_EQ(Http("POST", "/v2/models/credit/infer", "", DumpJson(Json{{"inputs", inputs}})).status, 401);
   ASSERT_EQ(Http("POST", "/api/v1/users", admin, R"({"name":"vic","role":"viewer","scope":"models/*"})").status, 201);
@@ -674,7 +693,7 @@ TEST_P(ServerTest, DeploymentsServeTheOpenInferenceProtocol) {
   api::HttpResponse m = Http("GET", "/metrics");
   ASSERT_EQ(m.status, 200);
   EXPECT_THAT(m.content_type, HasSubstr("text/plain; version=0.0.4"));
-  for (const char* want : {"lepton_inference_requests_total{deployment=\"credit\",version=\"1\",code=\"200\"} 2",
+  for (const char* want : {"lepton_inference_requests_total{deployment=\"credit\",version=\"2\",code=\"200\"} 1",
                            "lepton_inference_requests_total{deployment=\"credit\",version=\"1\",code=\"400\"} 3",
                            "lepton_inference_requests_total{deployment=\"credit\",version=\"1\",code=\"403\"} 1",
                            "lepton_inference_request_seconds_bucket{deployment=\"credit\",version=\"1\",le=\"+Inf\"}",

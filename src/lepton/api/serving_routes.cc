@@ -1,6 +1,7 @@
 #include "lepton/api/serving_routes.h"
 
 #include <chrono>
+#include <random>
 
 #include "lepton/api/api_service.h"
 #include "lepton/api/route_schema.h"
@@ -64,6 +65,16 @@ absl::StatusOr<std::shared_ptr<const serving::LoadedModel>> Serving(const RouteC
   LEPTON_ASSIGN_OR_RETURN(auto loaded, d.Current(ctx.Param("name"), version));
   LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, action, registry::ModelResource(loaded->model)));
   return loaded;
+}
+
+// The canary routing key of a request: a hash of its id (so retries of one request get the same
+// version), else random.
+uint64_t RoutingKey(const absl::StatusOr<Json>& body) {
+  if (body.ok() && body->is_object() && body->contains("id") && (*body)["id"].is_string()) {
+    return std::hash<std::string>{}((*body)["id"].get<std::string>());
+  }
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
 }
 
 HttpResponse Busy(const absl::Status& s) {
@@ -288,23 +299,30 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
                  bool known = false;  // only deployments that exist get series (no label growth from bad URLs)
                  absl::StatusOr<HttpResponse> answer = [&]() -> absl::StatusOr<HttpResponse> {
                    LEPTON_ASSIGN_OR_RETURN(int64_t wanted, VersionOf(ctx));
-                   LEPTON_ASSIGN_OR_RETURN(auto loaded, d.Current(ctx.Param("name"), wanted));
+                   // Parsed first: the request id picks canary or primary (the same id, the same
+                   // version).
+                   absl::StatusOr<Json> body = ParseJsonBody(ctx.request);
+                   LEPTON_ASSIGN_OR_RETURN(auto routed, d.Route(ctx.Param("name"), wanted, RoutingKey(body)));
+                   const std::shared_ptr<const serving::LoadedModel>& loaded = routed.serve;
                    known = true;
                    served = loaded->version;
                    LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, Action::kInfer, registry::ModelResource(loaded->model)));
+                   LEPTON_RETURN_IF_ERROR(body.status());
                    const auto admit_start = std::chrono::steady_clock::now();
                    auto ticket = d.Admit(ctx.Param("name"));
                    queued = std::chrono::duration<double>(std::chrono::steady_clock::now() - admit_start).count();
                    if (absl::IsUnavailable(ticket.status())) return Busy(ticket.status());
                    LEPTON_RETURN_IF_ERROR(ticket.status());
-                   LEPTON_ASSIGN_OR_RETURN(Json body, ParseJsonBody(ctx.request));
                    LEPTON_ASSIGN_OR_RETURN(serving::InferRequest req,
-                                           serving::DecodeInferRequest(body, loaded->bundle->pipeline().input_signature()));
+                                           serving::DecodeInferRequest(*body, loaded->bundle->pipeline().input_signature()));
                    rows = req.rows.num_rows();
                    LEPTON_ASSIGN_OR_RETURN(auto result, Run(*loaded, req.rows, req.contributions));
                    LEPTON_ASSIGN_OR_RETURN(Json out, serving::EncodeInferResponse(ctx.Param("name"), loaded->version,
                                                                                   *loaded->bundle, req, result.first,
                                                                                   result.second ? &*result.second : nullptr));
+                   if (routed.shadow != nullptr) {
+                     d.Shadow(ctx.Param("name"), routed.shadow, std::move(req.rows), std::move(result.first));
+                   }
                    return HttpResponse::MakeJson(200, out);
                  }();
                  const int code = answer.ok() ? answer->status : HttpStatusFor(answer.status().code());
@@ -321,7 +339,9 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
                          "{\"predictions\": [{\"score\", \"label\", \"credit_score\"}…]}.",
               .tag = tag, .request_schema = {{"type", "object"}}, .response_schema = {{"type", "object"}}, .audit = false},
              [&d](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
-               LEPTON_ASSIGN_OR_RETURN(auto loaded, Serving(ctx, d, Action::kInfer));
+               LEPTON_ASSIGN_OR_RETURN(auto routed, d.Route(ctx.Param("name"), 0, RoutingKey(absl::StatusOr<Json>(Json()))));
+               const std::shared_ptr<const serving::LoadedModel>& loaded = routed.serve;
+               LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, Action::kInfer, registry::ModelResource(loaded->model)));
                auto ticket = d.Admit(ctx.Param("name"));
                if (absl::IsUnavailable(ticket.status())) return Busy(ticket.status());
                LEPTON_RETURN_IF_ERROR(ticket.status());
@@ -345,6 +365,7 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
                  if (!p.credit_scores.empty()) one["credit_score"] = p.credit_scores[r];
                  predictions.push_back(std::move(one));
                }
+               if (routed.shadow != nullptr) d.Shadow(ctx.Param("name"), routed.shadow, std::move(batch), std::move(p));
                return HttpResponse::MakeJson(200, {{"predictions", predictions}, {"model_version", loaded->version}});
              });
   return absl::OkStatus();

@@ -1,6 +1,7 @@
 #include "lepton/serving/deployment_service.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "lepton/base/logging.h"
 #include "lepton/base/status.h"
@@ -57,10 +58,37 @@ absl::StatusOr<DeploymentSpec> DeploymentSpec::FromJson(const Json& j) {
       s.max_queue = static_cast<int>(n);
     } else if (k == "queue_timeout_ms") {
       LEPTON_RETURN_IF_ERROR(int_in(0, 600000, &s.queue_timeout_ms));
+    } else if ((k == "canary" || k == "shadow") && v.is_object()) {
+      VersionTarget t;
+      for (auto f = v.begin(); f != v.end(); ++f) {
+        if (f.key() == "alias" && f->is_string()) {
+          t.alias = f->get<std::string>();
+        } else if (f.key() == "version" && f->is_number_integer() && f->get<int64_t>() >= 1) {
+          t.version = f->get<int64_t>();
+        } else if (k == "canary" && f.key() == "percent" && f->is_number()) {
+          s.canary_percent = f->get<double>();
+          if (!(s.canary_percent >= 0 && s.canary_percent <= 100)) {
+            return absl::InvalidArgumentError("deployment.canary.percent: expected a number in [0, 100]");
+          }
+        } else {
+          return absl::InvalidArgumentError(StrCat("deployment.", k, ".", f.key(), ": unknown field or wrong type (alias "
+                                                   "a string, version a positive integer",
+                                                   k == "canary" ? ", percent a number" : "", ")"));
+        }
+      }
+      if (t.alias.empty() == (t.version == 0)) {
+        return absl::InvalidArgumentError(StrCat("deployment.", k, ": give exactly one of alias and version"));
+      }
+      if (k == "canary") {
+        if (!v.contains("percent")) return absl::InvalidArgumentError("deployment.canary.percent: required");
+        s.canary = t;
+      } else {
+        s.shadow = t;
+      }
     } else {
       return absl::InvalidArgumentError(
           StrCat("deployment.", k, ": unknown field or wrong type (model and alias are strings; version, "
-                 "max_concurrency, max_queue, queue_timeout_ms integers)"));
+                 "max_concurrency, max_queue, queue_timeout_ms integers; canary and shadow objects)"));
     }
   }
   if (s.model.empty()) return absl::InvalidArgumentError("deployment.model: required");
@@ -75,19 +103,40 @@ Json DeploymentSpec::ToJson() const {
             {"queue_timeout_ms", queue_timeout_ms}};
   if (!alias.empty()) j["alias"] = alias;
   else j["version"] = version;
+  auto target = [](const VersionTarget& t) {
+    return t.alias.empty() ? Json{{"version", t.version}} : Json{{"alias", t.alias}};
+  };
+  if (canary) {
+    j["canary"] = target(*canary);
+    j["canary"]["percent"] = canary_percent;
+  }
+  if (shadow) j["shadow"] = target(*shadow);
   return j;
+}
+
+Json ShadowStats::ToJson() const {
+  return {{"compared", compared},
+          {"rows", rows},
+          {"label_agreement", rows > 0 ? Json(static_cast<double>(label_agreements) / static_cast<double>(rows)) : Json(nullptr)},
+          {"mean_abs_score_diff", rows > 0 ? Json(sum_abs_score_diff / static_cast<double>(rows)) : Json(nullptr)},
+          {"max_abs_score_diff", max_abs_score_diff},
+          {"dropped", dropped},
+          {"errors", errors}};
 }
 
 Json DeploymentStatus::ToJson() const {
   return {{"state", state},          {"serving_version", serving_version}, {"target_version", target_version},
           {"last_error", last_error}, {"load_seconds", load_seconds},      {"loaded_at", loaded_at},
-          {"in_flight", in_flight},  {"queued", queued},                   {"rejected", rejected}};
+          {"in_flight", in_flight},  {"queued", queued},                   {"rejected", rejected},
+          {"canary_version", canary_version}, {"shadow_version", shadow_version}, {"shadow", shadow.ToJson()}};
 }
 
 struct DeploymentService::State {
   mutable std::mutex mu;  // deployment, loaded, status fields below
   Deployment deployment;
   std::shared_ptr<const LoadedModel> loaded;
+  std::shared_ptr<const LoadedModel> canary;  // null without a canary
+  std::shared_ptr<const LoadedModel> shadow;  // null without a shadow
   DeploymentStatus status;
   std::mutex load_mu;  // one load of this deployment at a time
 
@@ -115,8 +164,21 @@ DeploymentService::Ticket& DeploymentService::Ticket::operator=(Ticket&& other) 
 }
 DeploymentService::Ticket::~Ticket() = default;
 
+struct DeploymentService::ShadowJob {
+  std::string deployment;
+  std::shared_ptr<const LoadedModel> shadow;
+  lake::RecordBatch rows;
+  train::Predictions served;
+};
+
+namespace {
+constexpr size_t kShadowQueue = 1024;  // copies waiting; more are dropped (the request path never waits)
+}  // namespace
+
 DeploymentService::DeploymentService(store::MetaStore& store, Clock& clock, registry::RegistryService& registry)
-    : store_(store), clock_(clock), registry_(registry) {}
+    : store_(store), clock_(clock), registry_(registry) {
+  shadow_worker_ = std::thread([this] { ShadowLoop(); });
+}
 
 DeploymentService::~DeploymentService() { Stop(); }
 
@@ -127,6 +189,14 @@ void DeploymentService::Stop() {
   }
   watch_cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
+  {
+    std::lock_guard<std::mutex> l(shadow_mu_);
+    shadow_stopping_ = true;
+  }
+  shadow_cv_.notify_all();
+  if (shadow_worker_.joinable()) shadow_worker_.join();
+  for (ShadowJob* j : shadow_queue_) delete j;
+  shadow_queue_.clear();
 }
 
 std::shared_ptr<DeploymentService::State> DeploymentService::Find(std::string_view name) const {
@@ -136,6 +206,14 @@ std::shared_ptr<DeploymentService::State> DeploymentService::Find(std::string_vi
 }
 
 absl::StatusOr<int64_t> DeploymentService::ResolveTarget(const DeploymentSpec& spec) {
+  return ResolveVersion(spec.model, VersionTarget{.alias = spec.alias, .version = spec.version});
+}
+
+absl::StatusOr<int64_t> DeploymentService::ResolveVersion(const std::string& model, const VersionTarget& target) {
+  DeploymentSpec spec;
+  spec.model = model;
+  spec.alias = target.alias;
+  spec.version = target.version;
   registry::ModelVersion v;
   if (!spec.alias.empty()) {
     LEPTON_ASSIGN_OR_RETURN(v, registry_.GetVersionByAlias(spec.model, spec.alias));
@@ -205,6 +283,125 @@ absl::Status DeploymentService::Switch(const std::string& name, std::shared_ptr<
   return RecordServed(name, loaded->version);
 }
 
+absl::Status DeploymentService::RefreshExtras(State& s, const DeploymentSpec& spec) {
+  auto one = [&](const std::optional<VersionTarget>& target, std::shared_ptr<const LoadedModel> State::*slot,
+                 int64_t DeploymentStatus::*version_field) -> absl::Status {
+    std::shared_ptr<const LoadedModel> current;
+    {
+      std::lock_guard<std::mutex> l(s.mu);
+      current = s.*slot;
+    }
+    if (!target) {
+      std::lock_guard<std::mutex> l(s.mu);
+      (s.*slot).reset();
+      s.status.*version_field = 0;
+      return absl::OkStatus();
+    }
+    LEPTON_ASSIGN_OR_RETURN(int64_t version, ResolveVersion(spec.model, *target));
+    if (current != nullptr && current->version == version && current->model == spec.model) return absl::OkStatus();
+    DeploymentSpec as = spec;
+    LEPTON_ASSIGN_OR_RETURN(auto loaded, LoadAndWarm(as, version));
+    std::lock_guard<std::mutex> l(s.mu);
+    s.*slot = std::move(loaded);
+    s.status.*version_field = version;
+    return absl::OkStatus();
+  };
+  LEPTON_RETURN_IF_ERROR(one(spec.canary, &State::canary, &DeploymentStatus::canary_version));
+  return one(spec.shadow, &State::shadow, &DeploymentStatus::shadow_version);
+}
+
+absl::StatusOr<DeploymentService::Routed> DeploymentService::Route(std::string_view name, int64_t version,
+                                                                 uint64_t key) const {
+  std::shared_ptr<State> s = Find(name);
+  if (s == nullptr) return NotFound(name);
+  std::lock_guard<std::mutex> l(s->mu);
+  if (s->loaded == nullptr) {
+    return absl::UnavailableError(StrCat("deployment '", name, "' has no model loaded yet",
+                                         s->status.last_error.empty() ? "" : StrCat(": ", s->status.last_error)));
+  }
+  Routed r;
+  r.shadow = s->shadow;
+  if (version > 0) {
+    if (version == s->loaded->version) {
+      r.serve = s->loaded;
+    } else if (s->canary != nullptr && version == s->canary->version) {
+      r.serve = s->canary;
+      r.canary = true;
+    } else {
+      return absl::NotFoundError(StrCat("deployment '", name, "' serves version ", s->loaded->version,
+                                        s->canary != nullptr ? StrCat(" (canary ", s->canary->version, ")") : std::string(),
+                                        ", not ", version));
+    }
+    return r;
+  }
+  // Basis points of the key space: percent 12.5 → keys % 10000 < 1250.
+  const double percent = s->deployment.spec.canary_percent;
+  if (s->canary != nullptr && static_cast<double>(key % 10000) < percent * 100.0) {
+    r.serve = s->canary;
+    r.canary = true;
+  } else {
+    r.serve = s->loaded;
+  }
+  return r;
+}
+
+void DeploymentService::Shadow(std::string_view name, std::shared_ptr<const LoadedModel> shadow, lake::RecordBatch rows,
+                               train::Predictions served) {
+  std::shared_ptr<State> s = Find(name);
+  if (s == nullptr || shadow == nullptr) return;
+  {
+    std::lock_guard<std::mutex> l(shadow_mu_);
+    if (shadow_queue_.size() < kShadowQueue && !shadow_stopping_) {
+      shadow_queue_.push_back(new ShadowJob{std::string(name), std::move(shadow), std::move(rows), std::move(served)});
+      shadow_cv_.notify_one();
+      return;
+    }
+  }
+  std::lock_guard<std::mutex> l(s->mu);
+  ++s->status.shadow.dropped;
+}
+
+void DeploymentService::ShadowLoop() {
+  std::unique_lock<std::mutex> l(shadow_mu_);
+  while (true) {
+    shadow_cv_.wait(l, [this] { return shadow_stopping_ || !shadow_queue_.empty(); });
+    if (shadow_stopping_) return;
+    std::unique_ptr<ShadowJob> job(shadow_queue_.front());
+    shadow_queue_.erase(shadow_queue_.begin());
+    shadow_busy_ = true;
+    l.unlock();
+    auto p = job->shadow->bundle->Predict(job->rows);
+    std::shared_ptr<State> s = Find(job->deployment);
+    if (s != nullptr) {
+      std::lock_guard<std::mutex> sl(s->mu);
+      ShadowStats& st = s->status.shadow;
+      if (!p.ok() || p->scores.size() != job->served.scores.size()) {
+        ++st.errors;
+      } else {
+        ++st.compared;
+        const size_t rows = p->labels.empty() ? p->scores.size() : p->labels.size();
+        const size_t width = rows == 0 ? 1 : p->scores.size() / rows;
+        st.rows += static_cast<int64_t>(rows);
+        for (size_t r = 0; r < rows; ++r) {
+          double diff = 0;
+          for (size_t k = 0; k < width; ++k) diff = std::max(diff, std::fabs(p->scores[r * width + k] - job->served.scores[r * width + k]));
+          st.sum_abs_score_diff += diff;
+          st.max_abs_score_diff = std::max(st.max_abs_score_diff, diff);
+          if (!p->labels.empty() && r < job->served.labels.size() && p->labels[r] == job->served.labels[r]) ++st.label_agreements;
+        }
+      }
+    }
+    l.lock();
+    shadow_busy_ = false;
+    if (shadow_queue_.empty()) shadow_idle_cv_.notify_all();
+  }
+}
+
+void DeploymentService::DrainShadow() {
+  std::unique_lock<std::mutex> l(shadow_mu_);
+  shadow_idle_cv_.wait(l, [this] { return shadow_stopping_ || (shadow_queue_.empty() && !shadow_busy_); });
+}
+
 absl::StatusOr<DeploymentStatus> DeploymentService::Refresh(std::string_view name) {
   std::shared_ptr<State> s = Find(name);
   if (s == nullptr) return NotFound(name);
@@ -222,9 +419,11 @@ absl::StatusOr<DeploymentStatus> DeploymentService::Refresh(std::string_view nam
       std::lock_guard<std::mutex> l(s->mu);
       s->status.target_version = target;
     }
-    if (target == serving) return absl::OkStatus();
-    LEPTON_ASSIGN_OR_RETURN(auto loaded, LoadAndWarm(spec, target));
-    return Switch(std::string(name), std::move(loaded));
+    if (target != serving) {
+      LEPTON_ASSIGN_OR_RETURN(auto loaded, LoadAndWarm(spec, target));
+      LEPTON_RETURN_IF_ERROR(Switch(std::string(name), std::move(loaded)));
+    }
+    return RefreshExtras(*s, spec);
   }();
   if (!st.ok()) {
     std::lock_guard<std::mutex> l(s->mu);
@@ -261,6 +460,7 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> DeploymentService::Current(st
                                          s->status.last_error.empty() ? "" : StrCat(": ", s->status.last_error)));
   }
   if (version > 0 && version != s->loaded->version) {
+    if (s->canary != nullptr && version == s->canary->version) return s->canary;
     return absl::NotFoundError(StrCat("deployment '", name, "' serves version ", s->loaded->version, ", not ", version));
   }
   return s->loaded;
@@ -372,6 +572,10 @@ absl::StatusOr<Deployment> DeploymentService::Create(std::string_view name, cons
     states_[d.name] = state;
   }
   LEPTON_RETURN_IF_ERROR(Switch(d.name, std::move(loaded)));
+  if (absl::Status extras = RefreshExtras(*state, spec); !extras.ok()) {
+    Delete(d.name).IgnoreError();  // created whole or not at all
+    return extras;
+  }
   return d;
 }
 
@@ -390,6 +594,9 @@ absl::StatusOr<Deployment> DeploymentService::Update(std::string_view name, cons
   if (current == nullptr || current->version != target || current->model != spec.model) {
     LEPTON_ASSIGN_OR_RETURN(next, LoadAndWarm(spec, target));
   }
+  // The canary and shadow must resolve too before the spec changes.
+  if (spec.canary) LEPTON_RETURN_IF_ERROR(ResolveVersion(spec.model, *spec.canary).status());
+  if (spec.shadow) LEPTON_RETURN_IF_ERROR(ResolveVersion(spec.model, *spec.shadow).status());
   const std::string now = FormatTimestamp(clock_.Now());
   Deployment d;
   LEPTON_RETURN_IF_ERROR(store_.Transaction([&](store::SqlSession& tx) -> absl::Status {
@@ -416,6 +623,7 @@ absl::StatusOr<Deployment> DeploymentService::Update(std::string_view name, cons
   }
   LEPTON_RETURN_IF_ERROR(Switch(d.name, std::move(next)));
   s->admit_cv.notify_all();  // a larger max_concurrency admits waiting requests at once
+  LEPTON_RETURN_IF_ERROR(RefreshExtras(*s, spec));
   return d;
 }
 

@@ -18,6 +18,12 @@
 //
 // Rollback: `Rollback` pins the deployment to the version it served before the current one.
 //
+// Canary and shadow (optional, per spec): a canary version answers a percentage of the requests;
+// a shadow version receives a copy of each request on a background thread (bounded queue,
+// dropped when full — the request path never waits for it) and its answers are compared with the
+// served ones (label agreement, score differences in the status), never returned. Both are
+// resolved, loaded and swapped like the primary.
+//
 // Thread-safe. `Current` and `Admit` are on the request path: a mutex-protected map lookup and a
 // shared_ptr copy, no I/O.
 
@@ -42,6 +48,12 @@
 
 namespace lepton::serving {
 
+// A second version of the same model next to the primary one: by alias or fixed version.
+struct VersionTarget {
+  std::string alias;
+  int64_t version = 0;
+};
+
 struct DeploymentSpec {
   std::string model;        // registered model name
   std::string alias;        // serve the version behind this alias ...
@@ -49,8 +61,16 @@ struct DeploymentSpec {
   int max_concurrency = 16;
   int max_queue = 256;
   int64_t queue_timeout_ms = 1000;
+  // Canary: `canary_percent` % of requests (by a hash of the request id, else at random) are
+  // answered by this version instead.
+  std::optional<VersionTarget> canary;
+  double canary_percent = 0;
+  // Shadow: this version gets a copy of every request after the answer was sent; its answers
+  // are compared with the served ones and counted, never returned.
+  std::optional<VersionTarget> shadow;
 
-  // {"model", "alias" | "version", "max_concurrency", "max_queue", "queue_timeout_ms"};
+  // {"model", "alias" | "version", "max_concurrency", "max_queue", "queue_timeout_ms",
+  //  "canary": {"alias" | "version", "percent"}, "shadow": {"alias" | "version"}};
   // InvalidArgument naming the field.
   static absl::StatusOr<DeploymentSpec> FromJson(const Json& j);
   Json ToJson() const;
@@ -72,6 +92,18 @@ struct LoadedModel {
   std::string loaded_at;
 };
 
+// What the shadow version did with its copies of the traffic.
+struct ShadowStats {
+  int64_t compared = 0;        // requests the shadow answered
+  int64_t rows = 0;            // rows compared
+  int64_t label_agreements = 0;  // rows where both gave the same label (classification)
+  double sum_abs_score_diff = 0;  // summed |shadow score - served score|
+  double max_abs_score_diff = 0;
+  int64_t dropped = 0;         // copies not run: the shadow queue was full
+  int64_t errors = 0;          // copies the shadow failed on
+  Json ToJson() const;         // adds "label_agreement" and "mean_abs_score_diff"
+};
+
 struct DeploymentStatus {
   std::string state = "loading";  // loading | ready | failed (never loaded) | degraded (serving an
                                   // older version; the target failed to load)
@@ -83,6 +115,9 @@ struct DeploymentStatus {
   int64_t in_flight = 0;
   int64_t queued = 0;
   int64_t rejected = 0;           // 503s since start
+  int64_t canary_version = 0;     // 0: no canary loaded
+  int64_t shadow_version = 0;     // 0: no shadow loaded
+  ShadowStats shadow;
   Json ToJson() const;
 };
 
@@ -121,6 +156,22 @@ class DeploymentService {
   // True when every deployment serves a version (the server's readiness).
   bool AllReady() const;
 
+  // The model that answers one request: the canary for `canary_percent` % of the keys (a hash
+  // of the request id; callers without one pass a random key), else the primary; plus the
+  // shadow, if any. With `version` > 0 that exact version (primary or canary) answers.
+  struct Routed {
+    std::shared_ptr<const LoadedModel> serve;
+    bool canary = false;
+    std::shared_ptr<const LoadedModel> shadow;  // null without a shadow
+  };
+  absl::StatusOr<Routed> Route(std::string_view name, int64_t version, uint64_t key) const;
+  // Queues a copy of a served request for the shadow (never blocks: a full queue drops it and
+  // counts the drop). `served` are the served model's predictions for `rows`.
+  void Shadow(std::string_view name, std::shared_ptr<const LoadedModel> shadow, lake::RecordBatch rows,
+              train::Predictions served);
+  // Waits until the shadow queue is empty (tests).
+  void DrainShadow();
+
   // A slot to run one inference in; released when destroyed.
   class Ticket {
    public:
@@ -141,6 +192,10 @@ class DeploymentService {
  private:
   struct State;
   absl::StatusOr<int64_t> ResolveTarget(const DeploymentSpec& spec);
+  absl::StatusOr<int64_t> ResolveVersion(const std::string& model, const VersionTarget& target);
+  // Loads the spec's canary and shadow (when their versions changed) and installs them;
+  // errors leave the previous ones in place.
+  absl::Status RefreshExtras(State& s, const DeploymentSpec& spec);
   // Loads `version` of the spec's model, warms it; no state change.
   absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadAndWarm(const DeploymentSpec& spec, int64_t version);
   absl::Status Switch(const std::string& name, std::shared_ptr<const LoadedModel> loaded);
@@ -157,6 +212,16 @@ class DeploymentService {
   std::condition_variable watch_cv_;
   bool stopping_ = false;
   std::thread watcher_;
+
+  struct ShadowJob;
+  void ShadowLoop();
+  std::mutex shadow_mu_;
+  std::condition_variable shadow_cv_;
+  std::condition_variable shadow_idle_cv_;
+  std::vector<ShadowJob*> shadow_queue_;  // owned; bounded by kShadowQueue
+  bool shadow_busy_ = false;
+  bool shadow_stopping_ = false;
+  std::thread shadow_worker_;
 };
 
 }  // namespace lepton::serving

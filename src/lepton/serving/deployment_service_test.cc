@@ -233,6 +233,69 @@ TEST_P(DeploymentTest, ARestartServesTheSameAndTheWatcherFollowsAliasMoves) {
   EXPECT_EQ(Serving("pinned"), 2);
 }
 
+TEST_P(DeploymentTest, CanaryTakesItsShareAndShadowComparesWithoutAnswering) {
+  LEPTON_ASSERT_OK_AND_ASSIGN(DeploymentSpec s, DeploymentSpec::FromJson(
+      {{"model", "scorer"}, {"alias", "live"}, {"canary", {{"version", 2}, {"percent", 25}}}, {"shadow", {{"version", 3}}}}));
+  EXPECT_EQ(DeploymentSpec::FromJson(s.ToJson())->ToJson(), s.ToJson());
+  ASSERT_OK(service_->Create("web", s, "ada").status());
+  DeploymentStatus st = service_->Status("web");
+  EXPECT_EQ(st.serving_version, 1);
+  EXPECT_EQ(st.canary_version, 2);
+  EXPECT_EQ(st.shadow_version, 3);
+
+  // 25 % of uniformly spread keys go to the canary; the same key always to the same version.
+  int canary = 0;
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 4000; ++i) {
+    const uint64_t key = rng();
+    LEPTON_ASSERT_OK_AND_ASSIGN(DeploymentService::Routed r, service_->Route("web", 0, key));
+    canary += r.canary;
+    EXPECT_EQ(r.serve->version, r.canary ? 2 : 1);
+    ASSERT_NE(r.shadow, nullptr);
+    EXPECT_EQ(r.shadow->version, 3);
+    EXPECT_EQ(service_->Route("web", 0, key)->canary, r.canary);
+  }
+  EXPECT_NEAR(canary / 4000.0, 0.25, 0.03);
+  // A versioned request picks exactly that version, canary included; others are unknown.
+  EXPECT_EQ(service_->Route("web", 2, 0)->serve->version, 2);
+  EXPECT_EQ(service_->Route("web", 1, 0)->serve->version, 1);
+  EXPECT_THAT(service_->Route("web", 3, 0), StatusIs(absl::StatusCode::kNotFound, HasSubstr("canary 2")));
+
+  // The shadow answers copies in the background; its differences are counted.
+  const lake::RecordBatch rows = Data(50, 21);
+  LEPTON_ASSERT_OK_AND_ASSIGN(DeploymentService::Routed r, service_->Route("web", 1, 0));
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Predictions served, r.serve->bundle->Predict(rows));
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Predictions theirs, r.shadow->bundle->Predict(rows));
+  for (int i = 0; i < 3; ++i) service_->Shadow("web", r.shadow, rows, served);
+  service_->DrainShadow();
+  st = service_->Status("web");
+  EXPECT_EQ(st.shadow.compared, 3);
+  EXPECT_EQ(st.shadow.rows, 150);
+  int agree = 0;
+  double max_diff = 0;
+  for (size_t i = 0; i < 50; ++i) {
+    agree += served.labels[i] == theirs.labels[i];
+    max_diff = std::max(max_diff, std::fabs(served.scores[i] - theirs.scores[i]));
+  }
+  EXPECT_EQ(st.shadow.label_agreements, 3 * agree);
+  EXPECT_DOUBLE_EQ(st.shadow.max_abs_score_diff, max_diff);
+  EXPECT_GT(max_diff, 0.0);  // different training seeds, different models
+
+  // Dropping the canary and shadow from the spec unloads them.
+  ASSERT_OK(service_->Update("web", Spec(), "ada").status());
+  st = service_->Status("web");
+  EXPECT_EQ(st.canary_version, 0);
+  EXPECT_EQ(st.shadow_version, 0);
+  EXPECT_EQ(service_->Route("web", 0, 0)->shadow, nullptr);
+  EXPECT_THAT(DeploymentSpec::FromJson({{"model", "scorer"}, {"alias", "live"}, {"canary", {{"version", 2}}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("deployment.canary.percent: required")));
+  EXPECT_THAT(DeploymentSpec::FromJson({{"model", "scorer"}, {"alias", "live"}, {"canary", {{"version", 2}, {"percent", 101}}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("[0, 100]")));
+  DeploymentSpec missing = Spec();
+  missing.shadow = VersionTarget{.alias = "nope"};
+  EXPECT_THAT(service_->Update("web", missing, "ada"), StatusIs(absl::StatusCode::kNotFound));
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, DeploymentTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 

@@ -120,7 +120,7 @@ const Fixture& Get() {
     for (int64_t r = 0; r < kBatch; ++r) first[static_cast<size_t>(r)] = r;
     f->batch = f->x.Take(first);
     // The two must agree before their speed means anything.
-    auto expected = f->learner->Predict(f->x);
+    auto expected = f->learner->PredictWithLibxgboost(f->x, false);
     auto got = f->forest->Predict(f->x);
     LEPTON_CHECK_OK(expected.status());
     LEPTON_CHECK_OK(got.status());
@@ -170,7 +170,7 @@ void BM_XgboostSingleRow(benchmark::State& state) {
   const XGBoostLearner& learner = state.range(0) == 1 ? *f.learner : *f.learner_all_cores;
   size_t r = 0;
   for (auto _ : state) {
-    auto p = learner.Predict(f.single_rows[r]);
+    auto p = learner.PredictWithLibxgboost(f.single_rows[r], false);
     benchmark::DoNotOptimize(p);
     r = (r + 1) % kSingleRows;
   }
@@ -193,7 +193,7 @@ void BM_XgboostBatch256(benchmark::State& state) {
   const Fixture& f = Get();
   const XGBoostLearner& learner = state.range(0) == 1 ? *f.learner : *f.learner_all_cores;
   for (auto _ : state) {
-    auto p = learner.Predict(f.batch);
+    auto p = learner.PredictWithLibxgboost(f.batch, false);
     benchmark::DoNotOptimize(p);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kBatch);

@@ -169,8 +169,8 @@ double MaxAbsDiff(const std::vector<double>& a, const std::vector<double>& b) {
 void ExpectAgreesWithXgboost(const XGBoostLearner& learner, const FlatForest& forest,
                              const features::FeatureMatrix& x, std::string_view what) {
   SCOPED_TRACE(what);
-  LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> margins, learner.Margins(x));
-  LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> predictions, learner.Predict(x));
+  LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> margins, learner.PredictWithLibxgboost(x, true));
+  LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> predictions, learner.PredictWithLibxgboost(x, false));
   const auto rows = static_cast<size_t>(x.rows);
   const auto k = static_cast<size_t>(forest.num_outputs());
   const auto f = static_cast<size_t>(forest.num_features());
@@ -254,9 +254,9 @@ TEST(FlatForestTest, CsrInputTreatsAbsentEntriesAsMissingLikeXgboost) {
   const features::FeatureMatrix csr = ToCsr(d.x);
   ASSERT_LT(csr.values.size(), d.x.values.size() / 2);  // one-hot zeros are left out
   LEPTON_ASSERT_OK_AND_ASSIGN(const FlatForest forest, FlatForest::Compile(GermanModel()));
-  LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> expected, GermanModel().Predict(csr));
+  LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> expected, GermanModel().PredictWithLibxgboost(csr, false));
   LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> expected_margin,
-                              GermanModel().Margins(csr));
+                              GermanModel().PredictWithLibxgboost(csr, true));
   LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> p, forest.Predict(csr));
   LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> m, forest.PredictMargin(csr));
   EXPECT_LE(MaxAbsDiff(p, expected), kTolerance);
@@ -331,7 +331,7 @@ TEST(FlatForestTest, SoftmaxModelsServeProbabilities) {
   doc["learner"]["objective"]["name"] = "multi:softmax";
   LEPTON_ASSERT_OK_AND_ASSIGN(const FlatForest forest, FlatForest::FromModelJson(doc));
   EXPECT_EQ(forest.link(), FlatForest::Link::kSoftmax);
-  LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> expected, learner->Predict(d.x));
+  LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> expected, learner->PredictWithLibxgboost(d.x, false));
   LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> p, forest.Predict(d.x));
   EXPECT_LE(MaxAbsDiff(p, expected), kTolerance);
 }
@@ -460,7 +460,7 @@ TEST(FlatForestTest, TreesAreOrderedByIdAsXgboostLoadsThem) {
   Json& trees = doc["learner"]["gradient_booster"]["model"]["trees"];
   std::reverse(trees.begin(), trees.end());
   LEPTON_ASSERT_OK_AND_ASSIGN(const FlatForest forest, FlatForest::FromModelJson(doc));
-  LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> expected, learner->Margins(d.x));
+  LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> expected, learner->PredictWithLibxgboost(d.x, true));
   LEPTON_ASSERT_OK_AND_ASSIGN(const std::vector<double> m, forest.PredictMargin(d.x));
   EXPECT_LE(MaxAbsDiff(m, expected), kTolerance);
 }

@@ -1,5 +1,7 @@
 #include "lepton/ml/xgboost/xgboost.h"
 
+#include "lepton/ml/xgboost/flat_forest.h"
+
 #include <xgboost/c_api.h>
 
 #include <algorithm>
@@ -788,7 +790,14 @@ absl::Status XGBoostLearner::Fit(const LabeledData& train, const LabeledData* va
   LEPTON_RETURN_IF_ERROR(XgbError(
       XGBoosterSetAttr(booster_.get(), kMetadataAttr, DumpJson(Metadata()).c_str()),
       "storing metadata"));
+  CompileFlat();
   return absl::OkStatus();
+}
+
+void XGBoostLearner::CompileFlat() {
+  flat_.reset();
+  auto flat = FlatForest::Compile(*this);
+  if (flat.ok()) flat_ = std::make_shared<const FlatForest>(*std::move(flat));
 }
 
 Json XGBoostLearner::Metadata() const {
@@ -844,13 +853,26 @@ absl::StatusOr<std::vector<double>> XGBoostLearner::PredictType(const features::
   return std::vector<double>(result, result + count);
 }
 
+absl::StatusOr<std::vector<double>> XGBoostLearner::PredictWithLibxgboost(const features::FeatureMatrix& x,
+                                                                         bool margin) const {
+  return PredictType(x, margin ? 1 : 0);
+}
+
 absl::StatusOr<std::vector<double>> XGBoostLearner::Predict(
     const features::FeatureMatrix& x) const {
+  if (flat_ != nullptr) {
+    LEPTON_RETURN_IF_ERROR(CheckInput(x));
+    return flat_->Predict(x);
+  }
   return PredictType(x, 0);
 }
 
 absl::StatusOr<std::vector<double>> XGBoostLearner::Margins(
     const features::FeatureMatrix& x) const {
+  if (flat_ != nullptr) {
+    LEPTON_RETURN_IF_ERROR(CheckInput(x));
+    return flat_->PredictMargin(x);
+  }
   return PredictType(x, 1);
 }
 
@@ -1009,6 +1031,7 @@ absl::StatusOr<std::unique_ptr<XGBoostLearner>> XGBoostLearner::Load(std::string
   LEPTON_RETURN_IF_ERROR(XgbError(
       XGBoosterSetParam(booster.get(), "nthread", StrCat(out->nthread_).c_str()), "setting nthread"));
   out->booster_ = std::move(booster);
+  out->CompileFlat();
   return out;
 }
 
@@ -1074,6 +1097,7 @@ absl::StatusOr<std::unique_ptr<XGBoostLearner>> XGBoostLearner::Import(
       XGBoosterSetAttr(booster.get(), kMetadataAttr, DumpJson(out->Metadata()).c_str()),
       "storing metadata"));
   out->booster_ = std::move(booster);
+  out->CompileFlat();
   return out;
 }
 

@@ -609,6 +609,22 @@ TEST_P(ServerTest, DeploymentsServeTheOpenInferenceProtocol) {
   for (int k = 0; k < 17; ++k) points += by_name["points"]["data"][k].get<double>();
   EXPECT_NEAR(points, by_name["credit_score"]["data"][0].get<double>(), 1e-6);
 
+  // The answer is in the prediction log (written asynchronously, a JSON line per request).
+  std::string logged;
+  for (int i = 0; i < 100 && logged.find("req-7") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(home_ + "/logs/predictions/credit", ec)) {
+      logged = *ReadFile(f.path().string());
+    }
+  }
+  ASSERT_THAT(logged, HasSubstr("\"id\":\"req-7\""));
+  const Json line = *ParseJson(logged.substr(0, logged.find('\n')));
+  EXPECT_EQ(line["version"], 1);
+  EXPECT_EQ(line["rows"].size(), 2u);
+  EXPECT_EQ(line["rows"][0]["duration"], 48);
+  EXPECT_EQ(line["scores"].size(), 2u);
+
   // The same applicants through the registry's explain endpoint and MLflow's formats agree.
   api::HttpResponse mlflow = Http("POST", "/api/v1/deployments/credit/invocations", admin,
                                   DumpJson(Json{{"dataframe_records", applicants}}));

@@ -6,6 +6,7 @@
 #include "lepton/api/api_service.h"
 #include "lepton/api/route_schema.h"
 #include "lepton/api/status_http.h"
+#include "lepton/base/clock.h"
 #include "lepton/base/status.h"
 #include "lepton/base/strings.h"
 #include "lepton/registry/registry_service.h"
@@ -161,7 +162,7 @@ absl::StatusOr<std::shared_ptr<InferenceMetrics>> RegisterMetrics(monitor::Metri
 }  // namespace
 
 absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, std::string version,
-                              monitor::MetricsRegistry* metrics_registry) {
+                              monitor::MetricsRegistry* metrics_registry, serving::PredictionLog* log) {
   DeploymentService& d = deployments;
   const std::string tag = "serving";
   LEPTON_ASSIGN_OR_RETURN(std::shared_ptr<InferenceMetrics> metrics, RegisterMetrics(metrics_registry, d));
@@ -292,7 +293,7 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
                            "outputs score, label, credit_score and, with parameters.contributions, per-column "
                            "contributions and scorecard points. 503 + Retry-After at capacity.",
                 .tag = tag, .request_schema = {{"type", "object"}}, .response_schema = {{"type", "object"}}, .audit = false},
-               [&d, metrics](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               [&d, metrics, log](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
                  const auto start = std::chrono::steady_clock::now();
                  int64_t served = 0, rows = 0;
                  double queued = -1;
@@ -320,6 +321,14 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
                    LEPTON_ASSIGN_OR_RETURN(Json out, serving::EncodeInferResponse(ctx.Param("name"), loaded->version,
                                                                                   *loaded->bundle, req, result.first,
                                                                                   result.second ? &*result.second : nullptr));
+                   if (log != nullptr && serving::PredictionLog::Sampled(routed.log_sample_rate, req.id)) {
+                     Json rows_json = Json::array();
+                     for (int64_t r = 0; r < req.rows.num_rows(); ++r) rows_json.push_back(train::RowToJson(req.rows, r));
+                     log->Record({{"ts", FormatTimestamp(absl::Now())}, {"deployment", ctx.Param("name")},
+                                  {"model", loaded->model}, {"version", loaded->version}, {"canary", routed.canary},
+                                  {"id", req.id ? Json(*req.id) : Json(nullptr)}, {"rows", std::move(rows_json)},
+                                  {"scores", result.first.scores}, {"labels", result.first.labels}});
+                   }
                    if (routed.shadow != nullptr) {
                      d.Shadow(ctx.Param("name"), routed.shadow, std::move(req.rows), std::move(result.first));
                    }

@@ -12,6 +12,7 @@
 #include "lepton/api/router.h"
 #include "lepton/monitor/metrics.h"
 #include "lepton/serving/deployment_service.h"
+#include "lepton/serving/prediction_log.h"
 
 namespace lepton::api {
 
@@ -22,7 +23,8 @@ namespace lepton::api {
 // {deployment}, and per deployment lepton_deployment_serving_version,
 // lepton_deployment_model_load_seconds, lepton_deployment_in_flight, lepton_deployment_queued,
 // lepton_deployment_rejected_total.
+// Inference answers are written to `log` (null: none) at each deployment's log_sample_rate.
 absl::Status AddServingRoutes(Router& router, serving::DeploymentService& deployments, std::string version,
-                              monitor::MetricsRegistry* metrics);
+                              monitor::MetricsRegistry* metrics, serving::PredictionLog* log = nullptr);
 
 }  // namespace lepton::api

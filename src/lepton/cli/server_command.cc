@@ -170,7 +170,17 @@ int RunServer(const Argv& argv) {
       !s.ok()) {
     return Fail(StrCat("metrics: ", s.message()));
   }
-  if (absl::Status s = api::AddServingRoutes(service.router(), deployments, "0.1.0", &metrics); !s.ok()) {
+  // Sampled inference answers, written asynchronously under <home>/logs/predictions/<deployment>/.
+  serving::PredictionLog prediction_log(config->home + "/logs/predictions", clock);
+  if (absl::Status s = metrics.AddCallbackCounter("lepton_prediction_log_dropped_total",
+                                                  "Prediction log entries dropped because the writer queue was full.",
+                                                  [&prediction_log]() -> std::optional<double> {
+                                                    return static_cast<double>(prediction_log.stats().dropped);
+                                                  });
+      !s.ok()) {
+    return Fail(StrCat("metrics: ", s.message()));
+  }
+  if (absl::Status s = api::AddServingRoutes(service.router(), deployments, "0.1.0", &metrics, &prediction_log); !s.ok()) {
     return Fail(StrCat("serving routes: ", s.message()));
   }
   api::AddMetricsRoutes(service.router(), metrics);

@@ -58,6 +58,11 @@ absl::StatusOr<DeploymentSpec> DeploymentSpec::FromJson(const Json& j) {
       s.max_queue = static_cast<int>(n);
     } else if (k == "queue_timeout_ms") {
       LEPTON_RETURN_IF_ERROR(int_in(0, 600000, &s.queue_timeout_ms));
+    } else if (k == "log_sample_rate") {
+      if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= 1)) {
+        return absl::InvalidArgumentError("deployment.log_sample_rate: expected a number in [0, 1]");
+      }
+      s.log_sample_rate = v.get<double>();
     } else if ((k == "canary" || k == "shadow") && v.is_object()) {
       VersionTarget t;
       for (auto f = v.begin(); f != v.end(); ++f) {
@@ -111,6 +116,7 @@ Json DeploymentSpec::ToJson() const {
     j["canary"]["percent"] = canary_percent;
   }
   if (shadow) j["shadow"] = target(*shadow);
+  j["log_sample_rate"] = log_sample_rate;
   return j;
 }
 
@@ -321,6 +327,7 @@ absl::StatusOr<DeploymentService::Routed> DeploymentService::Route(std::string_v
   }
   Routed r;
   r.shadow = s->shadow;
+  r.log_sample_rate = s->deployment.spec.log_sample_rate;
   if (version > 0) {
     if (version == s->loaded->version) {
       r.serve = s->loaded;

@@ -68,9 +68,12 @@ struct DeploymentSpec {
   // Shadow: this version gets a copy of every request after the answer was sent; its answers
   // are compared with the served ones and counted, never returned.
   std::optional<VersionTarget> shadow;
+  // Share of requests written to the prediction log (prediction_log.h), by request-id hash.
+  double log_sample_rate = 1.0;
 
   // {"model", "alias" | "version", "max_concurrency", "max_queue", "queue_timeout_ms",
-  //  "canary": {"alias" | "version", "percent"}, "shadow": {"alias" | "version"}};
+  //  "canary": {"alias" | "version", "percent"}, "shadow": {"alias" | "version"},
+  //  "log_sample_rate": 0..1};
   // InvalidArgument naming the field.
   static absl::StatusOr<DeploymentSpec> FromJson(const Json& j);
   Json ToJson() const;
@@ -163,6 +166,7 @@ class DeploymentService {
     std::shared_ptr<const LoadedModel> serve;
     bool canary = false;
     std::shared_ptr<const LoadedModel> shadow;  // null without a shadow
+    double log_sample_rate = 1.0;
   };
   absl::StatusOr<Routed> Route(std::string_view name, int64_t version, uint64_t key) const;
   // Queues a copy of a served request for the shadow (never blocks: a full queue drops it and

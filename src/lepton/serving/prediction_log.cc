@@ -1,0 +1,148 @@
+#include "lepton/serving/prediction_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <random>
+
+#include "lepton/base/files.h"
+#include "lepton/base/logging.h"
+#include "lepton/base/status.h"
+#include "lepton/base/strings.h"
+
+namespace lepton::serving {
+
+namespace fs = std::filesystem;
+
+PredictionLog::PredictionLog(std::string root, Clock& clock, PredictionLogOptions options)
+    : root_(std::move(root)), clock_(clock), options_(options) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+PredictionLog::~PredictionLog() {
+  Flush();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  writer_.join();
+}
+
+bool PredictionLog::Sampled(double sample_rate, const std::optional<std::string>& key) {
+  if (sample_rate >= 1) return true;
+  if (sample_rate <= 0) return false;
+  uint64_t h = 0;
+  if (key) {
+    h = std::hash<std::string>{}(*key);
+  } else {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    h = rng();
+  }
+  return static_cast<double>(h % 1000000) < sample_rate * 1000000.0;
+}
+
+void PredictionLog::Record(Json entry) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (queue_.size() >= options_.max_queue || stopping_) {
+      ++stats_.dropped;
+      return;
+    }
+    queue_.push_back(std::move(entry));
+  }
+  cv_.notify_one();
+}
+
+void PredictionLog::Flush() {
+  std::unique_lock<std::mutex> l(mu_);
+  idle_cv_.wait(l, [this] { return queue_.empty() && !writing_; });
+}
+
+PredictionLogStats PredictionLog::stats() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return stats_;
+}
+
+std::vector<std::string> PredictionLog::Files(const std::string& deployment) const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(root_ + "/" + deployment, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.starts_with("predictions-") && name.ends_with(".jsonl")) out.push_back(it->path().string());
+  }
+  std::sort(out.begin(), out.end());  // names sort by time, then sequence
+  return out;
+}
+
+absl::Status PredictionLog::Write(const std::string& deployment, const std::string& line) {
+  Current& cur = current_[deployment];
+  if (cur.path.empty() || cur.bytes + static_cast<int64_t>(line.size()) > options_.max_file_bytes) {
+    const std::string dir = root_ + "/" + deployment;
+    LEPTON_RETURN_IF_ERROR(MakeDirs(dir));
+    char stamp[32];
+    const absl::CivilSecond t = absl::ToCivilSecond(clock_.Now(), absl::UTCTimeZone());
+    std::snprintf(stamp, sizeof stamp, "%04d%02d%02d-%02d%02d%02d", static_cast<int>(t.year()), t.month(), t.day(),
+                  t.hour(), t.minute(), t.second());
+    char seq[16];
+    std::snprintf(seq, sizeof seq, "%06lld", static_cast<long long>(++seq_ % 1000000));
+    cur.path = StrCat(dir, "/predictions-", stamp, "-", seq, ".jsonl");
+    cur.bytes = 0;
+    // Retention: keep the newest max_files (the new one included).
+    std::vector<std::string> files = Files(deployment);
+    const int64_t excess = static_cast<int64_t>(files.size()) + 1 - options_.max_files;
+    for (int64_t i = 0; i < excess && i < static_cast<int64_t>(files.size()); ++i) {
+      std::error_code ec;
+      fs::remove(files[static_cast<size_t>(i)], ec);
+    }
+  }
+  const int fd = ::open(cur.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return absl::UnavailableError(StrCat("opening ", cur.path, ": ", std::strerror(errno)));
+  size_t done = 0;
+  while (done < line.size()) {
+    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return absl::UnavailableError(StrCat("writing ", cur.path, ": ", std::strerror(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  cur.bytes += static_cast<int64_t>(line.size());
+  return absl::OkStatus();
+}
+
+void PredictionLog::WriterLoop() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (true) {
+    cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty() && stopping_) return;
+    std::deque<Json> batch;
+    batch.swap(queue_);
+    writing_ = true;
+    l.unlock();
+    int64_t written = 0, errors = 0;
+    for (Json& e : batch) {
+      const std::string deployment = e.value("deployment", "unknown");
+      absl::Status s = Write(deployment, DumpJson(e) + "\n");
+      if (s.ok()) {
+        ++written;
+      } else {
+        if (errors == 0) Log(LogLevel::kWarning, "prediction log write failed", {{"error", std::string(s.message())}});
+        ++errors;
+      }
+    }
+    l.lock();
+    stats_.written += written;
+    stats_.errors += errors;
+    writing_ = false;
+    if (queue_.empty()) idle_cv_.notify_all();
+  }
+}
+
+}  // namespace lepton::serving

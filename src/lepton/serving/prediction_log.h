@@ -1,0 +1,84 @@
+#pragma once
+// `PredictionLog`: what the deployments answered, for monitoring (drift against the training
+// reference, audits of individual decisions). Sampled, bounded and asynchronous: `Record` puts
+// the entry in a bounded in-memory queue and returns at once — a full queue drops the entry and
+// counts the drop, so a slow disk never slows a request; one writer thread appends JSON lines to
+//   <root>/<deployment>/predictions-<UTC yyyymmdd-hhmmss>-<seq>.jsonl
+// starting a new file when the current one passes `max_file_bytes` and deleting the oldest files
+// of a deployment beyond `max_files`. Each line is one request:
+//   {"ts", "deployment", "model", "version", "canary", "id", "rows": [{input columns…}],
+//    "scores": [...], "labels": [...]}
+// Thread-safe.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lepton/base/clock.h"
+#include "lepton/base/json.h"
+
+namespace lepton::serving {
+
+struct PredictionLogOptions {
+  size_t max_queue = 10000;                 // entries waiting to be written
+  int64_t max_file_bytes = 64ll << 20;      // rotate after this many bytes
+  int max_files = 20;                       // per deployment; older files are deleted
+};
+
+struct PredictionLogStats {
+  int64_t written = 0;   // entries on disk
+  int64_t dropped = 0;   // entries lost to a full queue
+  int64_t errors = 0;    // entries the writer failed to write (disk full, …)
+};
+
+class PredictionLog {
+ public:
+  PredictionLog(std::string root, Clock& clock, PredictionLogOptions options = {});
+  ~PredictionLog();  // writes what is queued, then stops
+
+  // True when this request should be logged at `sample_rate` (0..1), by a hash of `key` (the
+  // request id) so a retried request is sampled the same way, or at random without one.
+  static bool Sampled(double sample_rate, const std::optional<std::string>& key);
+
+  // Queues one entry (see the file comment for its fields). Never blocks on I/O.
+  void Record(Json entry);
+
+  // Blocks until every entry queued so far is written (tests, shutdown).
+  void Flush();
+  PredictionLogStats stats() const;
+
+  // The log files of `deployment`, oldest first.
+  std::vector<std::string> Files(const std::string& deployment) const;
+
+ private:
+  void WriterLoop();
+  absl::Status Write(const std::string& deployment, const std::string& line);
+
+  const std::string root_;
+  Clock& clock_;
+  const PredictionLogOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  std::deque<Json> queue_;
+  bool writing_ = false;
+  bool stopping_ = false;
+  PredictionLogStats stats_;
+  // Writer-thread state: the open file per deployment.
+  struct Current {
+    std::string path;
+    int64_t bytes = 0;
+  };
+  std::map<std::string, Current> current_;
+  int64_t seq_ = 0;
+  std::thread writer_;
+};
+
+}  // namespace lepton::serving

@@ -625,6 +625,17 @@ TEST_P(ServerTest, DeploymentsServeTheOpenInferenceProtocol) {
   EXPECT_EQ(line["rows"][0]["duration"], 48);
   EXPECT_EQ(line["scores"].size(), 2u);
 
+  // Drift of the logged traffic against the training reference: two applicants is little data,
+  // but every column and the score get a PSI and a level.
+  Json drift = Body(Http("GET", "/api/v1/deployments/credit/drift?requests=50", admin));
+  EXPECT_EQ(drift["version"], 1);
+  EXPECT_EQ(drift["rows"], 2);
+  EXPECT_EQ(drift["columns"].size(), 17u) << drift;
+  EXPECT_TRUE(drift["columns"]["duration"]["psi"].is_number());
+  EXPECT_TRUE(drift["columns"]["duration"].contains("ks_p_value"));
+  EXPECT_TRUE(drift["score"]["psi"].is_number());
+  EXPECT_EQ(Http("GET", "/api/v1/deployments/credit/drift?requests=x", admin).status, 400);
+
   // The same applicants through the registry's explain endpoint and MLflow's formats agree.
   api::HttpResponse mlflow = Http("POST", "/api/v1/deployments/credit/invocations", admin,
                                   DumpJson(Json{{"dataframe_records", applicants}}));

@@ -13,6 +13,7 @@
 #include "lepton/serving/oip.h"
 #include "lepton/train/explain.h"
 #include "lepton/train/json_rows.h"
+#include "lepton/train/reference.h"
 
 namespace lepton::api {
 namespace {
@@ -252,6 +253,55 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
                  return HttpResponse::MakeJson(200, DeploymentJson(dep, d.Status(dep.name)));
                });
   }
+
+  router.Add({.method = "GET", .pattern = "/api/v1/deployments/{name}/drift", .operation_id = "deployment.drift",
+              .summary = "Drift of the served version's recent traffic (the prediction log's newest ?requests=N, default "
+                         "1000) against the reference profile saved at training: PSI (with its level) and KS per input "
+                         "column and on the score.",
+              .tag = tag, .response_schema = {{"type", "object"}}, .query_params = {"requests"}},
+             [&d, log](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(auto loaded, d.Current(ctx.Param("name")));
+               LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, Action::kRead, registry::ModelResource(loaded->model)));
+               int64_t requests = 1000;
+               if (auto q = ctx.request.QueryParam("requests")) {
+                 bool ok = !q->empty() && q->size() <= 9;
+                 for (char c : *q) ok = ok && c >= '0' && c <= '9';
+                 if (!ok || std::stoll(*q) < 1) return absl::InvalidArgumentError("requests: expected a positive integer");
+                 requests = std::stoll(*q);
+               }
+               if (log == nullptr) return absl::FailedPreconditionError("the prediction log is off");
+               const Json& reference = loaded->bundle->reference();
+               if (!reference.is_object()) {
+                 return absl::FailedPreconditionError(StrCat("model '", loaded->model, "' version ", loaded->version,
+                                                             " has no reference profile (imported, or trained before "
+                                                             "references were saved)"));
+               }
+               const std::vector<Json> entries = log->Recent(ctx.Param("name"), loaded->version, static_cast<size_t>(requests));
+               Json rows = Json::array();
+               std::vector<double> scores;
+               const bool scored = loaded->bundle->task() != ml::Task::kMulticlass;
+               for (const Json& e : entries) {
+                 if (!e.contains("rows") || !e["rows"].is_array()) continue;
+                 for (const Json& r : e["rows"]) rows.push_back(r);
+                 if (scored && e.contains("scores") && e["scores"].is_array()) {
+                   for (const Json& sc : e["scores"]) scores.push_back(sc.is_number() ? sc.get<double>() : 0.0);
+                 }
+               }
+               if (rows.empty()) {
+                 return absl::FailedPreconditionError(StrCat("deployment '", ctx.Param("name"), "' has no logged requests for version ",
+                                                             loaded->version, " yet"));
+               }
+               LEPTON_ASSIGN_OR_RETURN(lake::RecordBatch batch,
+                                       train::RowsFromJson(loaded->bundle->pipeline().input_signature(), rows, "logged rows"));
+               if (scores.size() != static_cast<size_t>(batch.num_rows())) scores.clear();
+               LEPTON_ASSIGN_OR_RETURN(Json drift, train::CompareToReference(reference, batch, scores));
+               drift["deployment"] = ctx.Param("name");
+               drift["model"] = loaded->model;
+               drift["version"] = loaded->version;
+               drift["requests"] = entries.size();
+               drift["computed_at"] = FormatTimestamp(absl::Now());
+               return HttpResponse::MakeJson(200, drift);
+             });
 
   // ------------------------------------------------------------ Open Inference Protocol
   router.Add({.method = "GET", .pattern = "/v2/health/live", .operation_id = "v2.live",

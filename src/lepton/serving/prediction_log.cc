@@ -78,6 +78,24 @@ std::vector<std::string> PredictionLog::Files(const std::string& deployment) con
   return out;
 }
 
+std::vector<Json> PredictionLog::Recent(const std::string& deployment, int64_t version, size_t max_entries) const {
+  std::vector<Json> out;
+  const std::vector<std::string> files = Files(deployment);
+  for (auto f = files.rbegin(); f != files.rend() && out.size() < max_entries; ++f) {
+    auto text = ReadFile(*f);
+    if (!text.ok()) continue;  // rotated away meanwhile
+    std::vector<std::string_view> lines = Split(*text, '\n');
+    for (auto l = lines.rbegin(); l != lines.rend() && out.size() < max_entries; ++l) {
+      if (l->empty()) continue;
+      auto j = ParseJson(*l);
+      if (!j.ok() || !j->is_object()) continue;
+      if (version > 0 && j->value("version", int64_t{0}) != version) continue;
+      out.push_back(*std::move(j));
+    }
+  }
+  return out;
+}
+
 absl::Status PredictionLog::Write(const std::string& deployment, const std::string& line) {
   Current& cur = current_[deployment];
   if (cur.path.empty() || cur.bytes + static_cast<int64_t>(line.size()) > options_.max_file_bytes) {

@@ -57,6 +57,10 @@ class PredictionLog {
   // The log files of `deployment`, oldest first.
   std::vector<std::string> Files(const std::string& deployment) const;
 
+  // The newest entries of `deployment` answered by `version` (0: any), newest first, at most
+  // `max_entries`. Lines that do not parse are skipped (a line being written).
+  std::vector<Json> Recent(const std::string& deployment, int64_t version, size_t max_entries) const;
+
  private:
   void WriterLoop();
   absl::Status Write(const std::string& deployment, const std::string& line);

@@ -195,6 +195,7 @@ absl::StatusOr<std::map<std::string, std::string>> Model::Files() const {
   LEPTON_ASSIGN_OR_RETURN(files[ModelFileName(flavor())], learner_->Save());
   files["metrics.json"] = metrics_.dump(1);
   if (scorecard_) files["scorecard.json"] = scorecard_->ToJson().dump(1);
+  if (!reference_.is_null()) files["reference.json"] = reference_.dump();
   Json checksums = Json::object();
   for (const auto& [name, bytes] : files) checksums[name] = Sha256Hex(bytes);
   Json inputs = Json::array();
@@ -311,6 +312,11 @@ absl::StatusOr<Model> Model::Load(const std::string& dir) {
                                             scaling, std::move(run_id)));
   model.set_created(m.value("created_by", ""), m.value("created_at", ""));
   model.set_example_input(m.value("example_input", Json()));
+  if (auto it = files.find("reference.json"); it != files.end()) {
+    auto reference = ParseJson(it->second);
+    if (!reference.ok()) return absl::InvalidArgumentError(StrCat(dir, "/reference.json: ", reference.status().message()));
+    model.set_reference(*std::move(reference));
+  }
   return model;
 }
 

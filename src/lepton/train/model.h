@@ -9,6 +9,8 @@
 //                     linear learners JSON; MLP and TorchScript through the libtorch plugin)
 //   metrics.json      {"test": report, "cv": cross-validation (when run), "slices": {...}}
 //   scorecard.json    points per bin (logistic + WOE with a scorecard only)
+//   reference.json    the training data's profile per input column and of the score, for drift
+//                     monitoring (train/reference.h); absent for imported models
 //   manifest.json     {"format": "lepton.model/1", "flavor", "task", "target", "classes",
 //                      "positive_class", "threshold", "input_signature": [{"name", "type"}],
 //                      "output": {...}, "metrics": {scalar test metrics}, "lineage": {...},
@@ -121,6 +123,9 @@ class Model {
   // One input row as JSON ({column: value}, train/json_rows.h types), or null.
   const Json& example_input() const { return example_input_; }
   void set_example_input(Json row) { example_input_ = std::move(row); }
+  // The reference profile (train/reference.h), or null.
+  const Json& reference() const { return reference_; }
+  void set_reference(Json reference) { reference_ = std::move(reference); }
 
  private:
   Model(features::Pipeline pipeline, std::unique_ptr<ml::Learner> learner);
@@ -138,6 +143,7 @@ class Model {
   std::string created_by_;
   std::string created_at_;
   Json example_input_ = nullptr;
+  Json reference_ = nullptr;
 };
 
 // Builds a scorecard from a logistic model over WOE-only features. InvalidArgument naming the

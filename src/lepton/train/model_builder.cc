@@ -19,6 +19,7 @@
 #include "lepton/ml/select/split.h"
 #include "lepton/train/importance.h"
 #include "lepton/train/json_rows.h"
+#include "lepton/train/reference.h"
 #include "lepton/train/learner_factory.h"
 
 namespace lepton::train {
@@ -807,6 +808,21 @@ absl::StatusOr<Model> ModelBuilder::Build::Body() {
                                config_.target.column, config_.threshold, std::move(metrics), std::move(lineage),
                                scaling, run_id_));
   model.set_created(options_.user, FormatTimestamp(absl::Now()));
+  {
+    // The drift reference: the training part's inputs and the model's scores on them.
+    const lake::RecordBatch train_inputs = TakeRows(x_, train_);
+    std::vector<double> train_scores;
+    if (task != ml::Task::kMulticlass) {
+      LEPTON_ASSIGN_OR_RETURN(Predictions p, model.Predict(train_inputs));
+      train_scores = std::move(p.scores);
+    }
+    auto reference = BuildReference(train_inputs, train_scores);
+    if (reference.ok()) {
+      model.set_reference(*std::move(reference));
+    } else {
+      Log(StrCat("no drift reference: ", reference.status().message()));
+    }
+  }
   if (!options_.withhold_example_input && !test_.empty()) {
     // The first test row's inputs: what a request to the served model looks like.
     const int64_t first = test_.front();

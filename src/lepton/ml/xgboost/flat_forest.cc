@@ -1,4 +1,5 @@
 #include "lepton/ml/xgboost/flat_forest.h"
+#include "lepton/ml/xgboost/model_json.h"
 
 #include <algorithm>
 #include <cmath>
@@ -22,37 +23,10 @@ constexpr size_t kBlockRows = 64;
 // Node indices keep their top bit for the default direction.
 constexpr int64_t kMaxNodes = int64_t{1} << 31;
 
-absl::Status ModelError(std::string_view path, std::string_view what) {
-  return absl::InvalidArgumentError(StrCat("flat forest: xgboost model: ", path, ": ", what));
-}
-
-const Json* Member(const Json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
-absl::StatusOr<const Json*> Child(const Json& object, const char* key, std::string_view path,
-                                  bool array = false) {
-  const Json* j = Member(object, key);
-  if (j == nullptr || (array ? !j->is_array() : !j->is_object())) {
-    return ModelError(path.empty() ? std::string(key) : StrCat(path, ".", key),
-                      array ? "expected an array" : "expected an object");
-  }
-  return j;
-}
-
-// XGBoost keeps model parameters as strings ("4", "5E-1").
-absl::StatusOr<int64_t> IntParam(const Json& object, const char* key, std::string_view path,
-                                 int64_t lo, int64_t hi) {
-  const Json* j = Member(object, key);
-  int64_t v = 0;
-  if (j == nullptr || !j->is_string() || !ParseInt(j->get<std::string>(), &v) || v < lo || v > hi) {
-    return ModelError(StrCat(path, ".", key),
-                      StrCat("expected an integer in [", lo, ", ", hi, "] as a string"));
-  }
-  return v;
-}
+using xgboost_json::Child;
+using xgboost_json::IntParam;
+using xgboost_json::Member;
+using xgboost_json::ModelError;
 
 // A float32 parameter, parsed straight to float as XGBoost does (no detour through double).
 absl::StatusOr<float> FloatParam(const Json& object, const char* key, std::string_view path) {

@@ -1,6 +1,7 @@
 #include "lepton/ml/xgboost/xgboost.h"
 
 #include "lepton/ml/xgboost/flat_forest.h"
+#include "lepton/ml/xgboost/model_json.h"
 
 #include <xgboost/c_api.h>
 
@@ -227,40 +228,10 @@ struct ModelInfo {
   std::string xgboost_bytes;
 };
 
-absl::Status ModelError(std::string_view path, std::string_view what) {
-  return absl::InvalidArgumentError(
-      StrCat("xgboost model: ", path, path.empty() ? "" : ": ", what));
-}
-
-const Json* Member(const Json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
-// `object[key]`, which must be an object (or array with `array`).
-absl::StatusOr<const Json*> Child(const Json& object, const char* key, std::string_view path,
-                                  bool array = false) {
-  const Json* j = Member(object, key);
-  if (j == nullptr || (array ? !j->is_array() : !j->is_object())) {
-    return ModelError(path.empty() ? std::string(key) : StrCat(path, ".", key),
-                      array ? "expected an array" : "expected an object");
-  }
-  return j;
-}
-
-// XGBoost keeps integer parameters as strings ("4").
-absl::StatusOr<int64_t> IntParam(const Json& object, const char* key, std::string_view path,
-                                 int64_t lo, int64_t hi) {
-  const Json* j = Member(object, key);
-  int64_t v = 0;
-  if (j == nullptr || !j->is_string() || !ParseInt(j->get<std::string>(), &v) || v < lo ||
-      v > hi) {
-    return ModelError(StrCat(path, ".", key),
-                      StrCat("expected an integer in [", lo, ", ", hi, "] as a string"));
-  }
-  return v;
-}
+using xgboost_json::Child;
+using xgboost_json::IntParam;
+using xgboost_json::Member;
+using xgboost_json::ModelError;
 
 // `v` as an integer, or `fallback` when it is not one (or does not fit int64).
 int64_t AsInt(const Json& v, int64_t fallback) {

@@ -735,6 +735,10 @@ TEST_P(ServerTest, DeploymentsServeTheOpenInferenceProtocol) {
   const std::string metrics_file = (dir_ / "metrics.txt").string();
   ASSERT_OK(WriteFileAtomically(metrics_file, m.body));
   EXPECT_EQ(std::system(StrCat("/usr/bin/promtool check metrics < ", metrics_file).c_str()), 0) << m.body;
+  // The Grafana dashboard in deploy/ only queries metrics this scrape has.
+  EXPECT_EQ(std::system(StrCat("/usr/bin/python3 ", LEPTON_SOURCE_DIR, "/tools/check_dashboard.py ", LEPTON_SOURCE_DIR,
+                               "/deploy/grafana-dashboard.json ", metrics_file).c_str()),
+            0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServerTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),

@@ -635,6 +635,9 @@ TEST_P(ServerTest, DeploymentsServeTheOpenInferenceProtocol) {
   EXPECT_TRUE(drift["columns"]["duration"].contains("ks_p_value"));
   EXPECT_TRUE(drift["score"]["psi"].is_number());
   EXPECT_EQ(Http("GET", "/api/v1/deployments/credit/drift?requests=x", admin).status, 400);
+  Json drift_history = Body(Http("GET", "/api/v1/deployments/credit/drift/history", admin));
+  ASSERT_EQ(drift_history.size(), 1u);  // the on-demand check above, kept
+  EXPECT_EQ(drift_history[0]["computed_at"], drift["computed_at"]);
 
   // The same applicants through the registry's explain endpoint and MLflow's formats agree.
   api::HttpResponse mlflow = Http("POST", "/api/v1/deployments/credit/invocations", admin,

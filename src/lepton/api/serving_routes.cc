@@ -13,7 +13,6 @@
 #include "lepton/serving/oip.h"
 #include "lepton/train/explain.h"
 #include "lepton/train/json_rows.h"
-#include "lepton/train/reference.h"
 
 namespace lepton::api {
 namespace {
@@ -163,7 +162,8 @@ absl::StatusOr<std::shared_ptr<InferenceMetrics>> RegisterMetrics(monitor::Metri
 }  // namespace
 
 absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, std::string version,
-                              monitor::MetricsRegistry* metrics_registry, serving::PredictionLog* log) {
+                              monitor::MetricsRegistry* metrics_registry, serving::PredictionLog* log,
+                              serving::DriftMonitor* drift) {
   DeploymentService& d = deployments;
   const std::string tag = "serving";
   LEPTON_ASSIGN_OR_RETURN(std::shared_ptr<InferenceMetrics> metrics, RegisterMetrics(metrics_registry, d));
@@ -257,9 +257,9 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
   router.Add({.method = "GET", .pattern = "/api/v1/deployments/{name}/drift", .operation_id = "deployment.drift",
               .summary = "Drift of the served version's recent traffic (the prediction log's newest ?requests=N, default "
                          "1000) against the reference profile saved at training: PSI (with its level) and KS per input "
-                         "column and on the score.",
+                         "column and on the score. Recorded in the drift history.",
               .tag = tag, .response_schema = {{"type", "object"}}, .query_params = {"requests"}},
-             [&d, log](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+             [&d, drift](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
                LEPTON_ASSIGN_OR_RETURN(auto loaded, d.Current(ctx.Param("name")));
                LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, Action::kRead, registry::ModelResource(loaded->model)));
                int64_t requests = 1000;
@@ -269,38 +269,27 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
                  if (!ok || std::stoll(*q) < 1) return absl::InvalidArgumentError("requests: expected a positive integer");
                  requests = std::stoll(*q);
                }
-               if (log == nullptr) return absl::FailedPreconditionError("the prediction log is off");
-               const Json& reference = loaded->bundle->reference();
-               if (!reference.is_object()) {
-                 return absl::FailedPreconditionError(StrCat("model '", loaded->model, "' version ", loaded->version,
-                                                             " has no reference profile (imported, or trained before "
-                                                             "references were saved)"));
+               if (drift == nullptr) return absl::FailedPreconditionError("drift monitoring is off");
+               LEPTON_ASSIGN_OR_RETURN(Json result, drift->Check(ctx.Param("name"), requests));
+               return HttpResponse::MakeJson(200, result);
+             });
+  router.Add({.method = "GET", .pattern = "/api/v1/deployments/{name}/drift/history",
+              .operation_id = "deployment.drift.history",
+              .summary = "Recorded drift results (on demand and scheduled), newest first (?limit=, default 100).",
+              .tag = tag, .response_schema = {{"type", "array"}}, .query_params = {"limit"}},
+             [&d, drift](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
+               LEPTON_ASSIGN_OR_RETURN(serving::Deployment dep, d.Get(ctx.Param("name")));
+               LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, Action::kRead, registry::ModelResource(dep.spec.model)));
+               int64_t limit = 100;
+               if (auto q = ctx.request.QueryParam("limit")) {
+                 bool ok = !q->empty() && q->size() <= 5;
+                 for (char c : *q) ok = ok && c >= '0' && c <= '9';
+                 if (!ok || std::stoll(*q) < 1) return absl::InvalidArgumentError("limit: expected a positive integer");
+                 limit = std::stoll(*q);
                }
-               const std::vector<Json> entries = log->Recent(ctx.Param("name"), loaded->version, static_cast<size_t>(requests));
-               Json rows = Json::array();
-               std::vector<double> scores;
-               const bool scored = loaded->bundle->task() != ml::Task::kMulticlass;
-               for (const Json& e : entries) {
-                 if (!e.contains("rows") || !e["rows"].is_array()) continue;
-                 for (const Json& r : e["rows"]) rows.push_back(r);
-                 if (scored && e.contains("scores") && e["scores"].is_array()) {
-                   for (const Json& sc : e["scores"]) scores.push_back(sc.is_number() ? sc.get<double>() : 0.0);
-                 }
-               }
-               if (rows.empty()) {
-                 return absl::FailedPreconditionError(StrCat("deployment '", ctx.Param("name"), "' has no logged requests for version ",
-                                                             loaded->version, " yet"));
-               }
-               LEPTON_ASSIGN_OR_RETURN(lake::RecordBatch batch,
-                                       train::RowsFromJson(loaded->bundle->pipeline().input_signature(), rows, "logged rows"));
-               if (scores.size() != static_cast<size_t>(batch.num_rows())) scores.clear();
-               LEPTON_ASSIGN_OR_RETURN(Json drift, train::CompareToReference(reference, batch, scores));
-               drift["deployment"] = ctx.Param("name");
-               drift["model"] = loaded->model;
-               drift["version"] = loaded->version;
-               drift["requests"] = entries.size();
-               drift["computed_at"] = FormatTimestamp(absl::Now());
-               return HttpResponse::MakeJson(200, drift);
+               if (drift == nullptr) return absl::FailedPreconditionError("drift monitoring is off");
+               LEPTON_ASSIGN_OR_RETURN(auto history, drift->History(dep.name, limit));
+               return HttpResponse::MakeJson(200, Json(history));
              });
 
   // ------------------------------------------------------------ Open Inference Protocol

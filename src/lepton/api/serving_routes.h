@@ -12,6 +12,7 @@
 #include "lepton/api/router.h"
 #include "lepton/monitor/metrics.h"
 #include "lepton/serving/deployment_service.h"
+#include "lepton/serving/drift_monitor.h"
 #include "lepton/serving/prediction_log.h"
 
 namespace lepton::api {
@@ -23,8 +24,10 @@ namespace lepton::api {
 // {deployment}, and per deployment lepton_deployment_serving_version,
 // lepton_deployment_model_load_seconds, lepton_deployment_in_flight, lepton_deployment_queued,
 // lepton_deployment_rejected_total.
-// Inference answers are written to `log` (null: none) at each deployment's log_sample_rate.
+// Inference answers are written to `log` (null: none) at each deployment's log_sample_rate;
+// `drift` (null: off) serves the drift endpoints.
 absl::Status AddServingRoutes(Router& router, serving::DeploymentService& deployments, std::string version,
-                              monitor::MetricsRegistry* metrics, serving::PredictionLog* log = nullptr);
+                              monitor::MetricsRegistry* metrics, serving::PredictionLog* log = nullptr,
+                              serving::DriftMonitor* drift = nullptr);
 
 }  // namespace lepton::api

@@ -180,7 +180,12 @@ int RunServer(const Argv& argv) {
       !s.ok()) {
     return Fail(StrCat("metrics: ", s.message()));
   }
-  if (absl::Status s = api::AddServingRoutes(service.router(), deployments, "0.1.0", &metrics, &prediction_log); !s.ok()) {
+  // Drift of each deployment's logged traffic against its training reference: on demand, and
+  // every 10 minutes for deployments with at least 100 logged rows; kept as a time series.
+  serving::DriftMonitor drift(**store, clock, deployments, prediction_log);
+  drift.StartSchedule(absl::Minutes(10));
+  if (absl::Status s = api::AddServingRoutes(service.router(), deployments, "0.1.0", &metrics, &prediction_log, &drift);
+      !s.ok()) {
     return Fail(StrCat("serving routes: ", s.message()));
   }
   api::AddMetricsRoutes(service.router(), metrics);

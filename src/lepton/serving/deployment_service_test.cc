@@ -4,6 +4,9 @@
 
 #include "lepton/serving/deployment_service.h"
 
+#include "lepton/serving/drift_monitor.h"
+#include "lepton/serving/prediction_log.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -294,6 +297,41 @@ TEST_P(DeploymentTest, CanaryTakesItsShareAndShadowComparesWithoutAnswering) {
   DeploymentSpec missing = Spec();
   missing.shadow = VersionTarget{.alias = "nope"};
   EXPECT_THAT(service_->Update("web", missing, "ada"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// Drift on demand and on a schedule, from the prediction log, kept as a time series.
+TEST_P(DeploymentTest, DriftChecksOnDemandAndOnAScheduleAreKept) {
+  ASSERT_OK(service_->Create("web", Spec(), "ada").status());
+  PredictionLog log(root_ + "/predictions", Clock::System());
+  DriftMonitor drift(*store_, Clock::System(), *service_, log);
+  EXPECT_THAT(drift.Check("web"), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no logged requests")));
+  // Logged traffic whose income is far above the training data's.
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto loaded, service_->Current("web"));
+  const lake::RecordBatch rows = Data(200, 5);
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Predictions p, loaded->bundle->Predict(rows));
+  for (int64_t r = 0; r < rows.num_rows(); ++r) {
+    Json row = train::RowToJson(rows, r);
+    row["income"] = row["income"].get<double>() + 5.0;
+    log.Record({{"deployment", "web"}, {"version", loaded->version}, {"rows", {row}}, {"scores", {p.scores[static_cast<size_t>(r)]}}});
+  }
+  LEPTON_ASSERT_OK_AND_ASSIGN(Json result, drift.Check("web", 500));
+  EXPECT_EQ(result["rows"], 200);
+  EXPECT_EQ(result["version"], 1);
+  EXPECT_EQ(result["columns"]["income"]["level"], "significant");
+  EXPECT_EQ(result["columns"]["region"]["level"], "none");
+  EXPECT_GE(result["max_psi"].get<double>(), result["columns"]["income"]["psi"].get<double>());
+  // The schedule adds results to the same series.
+  drift.StartSchedule(absl::Milliseconds(30), /*min_rows=*/100);
+  std::vector<Json> history;
+  for (int i = 0; i < 200; ++i) {
+    LEPTON_ASSERT_OK_AND_ASSIGN(history, drift.History("web"));
+    if (history.size() >= 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  drift.Stop();
+  ASSERT_GE(history.size(), 3u);
+  EXPECT_GE(history[0]["computed_at"].get<std::string>(), history.back()["computed_at"].get<std::string>());  // newest first
+  EXPECT_EQ(history.back()["columns"]["income"]["level"], "significant");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, DeploymentTest, ::testing::ValuesIn(store::testing::TestStoreKinds()),

@@ -320,6 +320,21 @@ CREATE TABLE serving_served_versions (
 );
 )sql",
        ""},
+      {8, "monitoring: drift results per deployment over time",
+       R"sql(
+CREATE TABLE monitor_drift (
+  deployment TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  computed_at TEXT NOT NULL,
+  model TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  rows_compared BIGINT NOT NULL,
+  max_psi DOUBLE PRECISION NOT NULL,
+  result TEXT NOT NULL,
+  PRIMARY KEY (deployment, seq)
+);
+)sql",
+       ""},
   };
   return *migrations;
 }

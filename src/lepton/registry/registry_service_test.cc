@@ -22,6 +22,7 @@
 #include "lepton/store/testing/test_store.h"
 #include "lepton/lake/lake.h"
 #include "lepton/train/model_builder.h"
+#include "lepton/train/testing/data.h"
 
 namespace lepton::registry {
 namespace {
@@ -30,20 +31,7 @@ using ::lepton::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-lake::RecordBatch Data(int64_t rows, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  lake::RecordBatch b(lake::Schema({{"income", lake::DataType::kDouble, true},
-                                    {"region", lake::DataType::kString, true},
-                                    {"label", lake::DataType::kString, true}}));
-  for (int64_t i = 0; i < rows; ++i) {
-    const double x = normal(rng);
-    b.mutable_column(0).AppendDouble(x);
-    b.mutable_column(1).AppendString(i % 2 ? "north" : "south");
-    b.mutable_column(2).AppendString(x + normal(rng) > 0.5 ? "bad" : "good");
-  }
-  return b;
-}
+lake::RecordBatch Data(int64_t rows, uint64_t seed) { return train::testing::Applicants(rows, seed); }
 
 class RegistryTest : public ::testing::TestWithParam<std::string> {
  protected:

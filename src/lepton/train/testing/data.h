@@ -2,6 +2,7 @@
 // Test-only helpers of the train tests: the real data sets as record batches and small configs.
 
 #include <fstream>
+#include <random>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -14,6 +15,7 @@
 namespace lepton::train::testing {
 
 // `/work/shared/data/<relative>` (the data sets' folder beside the project).
+#ifdef LEPTON_SHARED_DATA
 inline std::string SharedData(const std::string& relative) {
   return std::string(LEPTON_SHARED_DATA) + "/" + relative;
 }
@@ -42,6 +44,7 @@ inline const lake::RecordBatch& German() {
   }();
   return *batch;
 }
+#endif  // LEPTON_SHARED_DATA
 
 #ifdef LEPTON_SOURCE_DIR
 // An example config of examples/credit-scoring/ as JSON.
@@ -51,5 +54,23 @@ inline Json ExampleConfig(const std::string& file) {
   return *ParseJson(*text);
 }
 #endif
+
+// Synthetic applicants: `income` ~ N(0, 1), `region` alternating north/south (no signal), and
+// `label` "bad" when income plus noise exceeds 0.5 — a small binary problem a logistic model
+// learns in milliseconds (the registry and serving tests train on it).
+inline lake::RecordBatch Applicants(int64_t rows, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  lake::RecordBatch b(lake::Schema({{"income", lake::DataType::kDouble, true},
+                                    {"region", lake::DataType::kString, true},
+                                    {"label", lake::DataType::kString, true}}));
+  for (int64_t i = 0; i < rows; ++i) {
+    const double x = normal(rng);
+    b.mutable_column(0).AppendDouble(x);
+    b.mutable_column(1).AppendString(i % 2 ? "north" : "south");
+    b.mutable_column(2).AppendString(x + normal(rng) > 0.5 ? "bad" : "good");
+  }
+  return b;
+}
 
 }  // namespace lepton::train::testing

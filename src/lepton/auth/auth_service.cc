@@ -145,6 +145,7 @@ absl::StatusOr<std::vector<User>> AuthService::ListUsers() {
 }
 
 absl::Status AuthService::SetUserDisabled(std::string_view name, bool disabled) {
+  const InvalidateOnExit invalidate{this};  // after the change: no stale re-caching in between
   LEPTON_ASSIGN_OR_RETURN(int64_t n, store_.Exec("UPDATE users SET disabled = ? WHERE name = ?",
                                                  {int64_t{disabled}, std::string(name)}));
   if (n == 0) return absl::NotFoundError(lepton::StrCat("user '", name, "' not found"));
@@ -152,6 +153,7 @@ absl::Status AuthService::SetUserDisabled(std::string_view name, bool disabled) 
 }
 
 absl::Status AuthService::DeleteUser(std::string_view name) {
+  const InvalidateOnExit invalidate{this};  // after the change: no stale re-caching in between
   LEPTON_ASSIGN_OR_RETURN(int64_t n,
                           store_.Exec("DELETE FROM users WHERE name = ?", {std::string(name)}));
   if (n == 0) return absl::NotFoundError(lepton::StrCat("user '", name, "' not found"));
@@ -170,6 +172,7 @@ absl::Status AuthService::SetPassword(std::string_view name, std::string_view pa
 
 absl::StatusOr<Grant> AuthService::AddGrant(std::string_view user_name, Role role,
                                             std::string_view scope, std::string_view created_by) {
+  const InvalidateOnExit invalidate{this};  // a new grant widens cached principals
   LEPTON_RETURN_IF_ERROR(ValidateScope(scope));
   LEPTON_ASSIGN_OR_RETURN(std::string user_id, UserId(user_name));
   Grant g{NewId(), role, std::string(scope)};
@@ -191,6 +194,7 @@ absl::StatusOr<Grant> AuthService::AddGrant(std::string_view user_name, Role rol
 }
 
 absl::Status AuthService::RevokeGrant(std::string_view user_name, std::string_view grant_id) {
+  const InvalidateOnExit invalidate{this};  // after the change: no stale re-caching in between
   LEPTON_ASSIGN_OR_RETURN(std::string user_id, UserId(user_name));
   LEPTON_ASSIGN_OR_RETURN(int64_t n, store_.Exec("DELETE FROM grants WHERE id = ? AND user_id = ?",
                                                  {std::string(grant_id), user_id}));
@@ -247,6 +251,7 @@ absl::StatusOr<TokenInfo> AuthService::GetToken(std::string_view token_id) {
 }
 
 absl::Status AuthService::RevokeToken(std::string_view token_id) {
+  const InvalidateOnExit invalidate{this};  // after the change: no stale re-caching in between
   LEPTON_ASSIGN_OR_RETURN(
       int64_t n, store_.Exec("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
                              {FormatTimestamp(clock_.Now()), std::string(token_id)}));
@@ -271,19 +276,28 @@ absl::StatusOr<Principal> AuthService::Authenticate(std::string_view token) {
   if (!token.starts_with(kTokenPrefix) || token.size() != kTokenPrefix.size() + kTokenChars) {
     return absl::UnauthenticatedError("malformed token: expected 'lep_' and 43 characters");
   }
+  const std::string hash = TokenHash(token);
+  const absl::Time now = clock_.Now();
+  if (cache_ttl_ > absl::ZeroDuration()) {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && now < it->second.valid_until) return it->second.principal;
+  }
   LEPTON_ASSIGN_OR_RETURN(
       store::ResultSet rs,
       store_.Query("SELECT t.id, t.expires_at, t.revoked_at, u.id, u.name, u.disabled "
                    "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
-                   {TokenHash(token)}));
+                   {hash}));
   if (rs.rows.empty()) return absl::UnauthenticatedError("unknown token");
   const store::Row& r = rs.rows[0];
   if (!r.IsNull(2)) return absl::UnauthenticatedError("token was revoked");
+  absl::Time valid_until = now + cache_ttl_;
   if (auto expires = r.OptionalString(1)) {
     absl::Time t;
-    if (!ParseTimestamp(*expires, &t) || clock_.Now() >= t) {
+    if (!ParseTimestamp(*expires, &t) || now >= t) {
       return absl::UnauthenticatedError("token has expired");
     }
+    valid_until = std::min(valid_until, t);
   }
   if (r.Int(5) != 0) return absl::UnauthenticatedError("user is disabled");
   Principal p;
@@ -291,7 +305,17 @@ absl::StatusOr<Principal> AuthService::Authenticate(std::string_view token) {
   p.user_id = r.String(3);
   p.user_name = r.String(4);
   LEPTON_ASSIGN_OR_RETURN(p.grants, GrantsOf(p.user_id));
+  if (cache_ttl_ > absl::ZeroDuration()) {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    if (cache_.size() >= 10000) cache_.clear();  // bounded: many distinct tokens only cost queries
+    cache_[hash] = Cached{p, valid_until};
+  }
   return p;
+}
+
+void AuthService::InvalidateCache() {
+  std::lock_guard<std::mutex> l(cache_mu_);
+  cache_.clear();
 }
 
 absl::StatusOr<std::optional<NewToken>> AuthService::Bootstrap() {

@@ -10,7 +10,9 @@
 // Thread-safe.
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -49,8 +51,13 @@ struct NewToken {
 
 class AuthService {
  public:
-  // `store` and `clock` must outlive the service.
-  AuthService(store::MetaStore& store, Clock& clock) : store_(store), clock_(clock) {}
+  // `store` and `clock` must outlive the service. Verified tokens are cached for `cache_ttl`
+  // (never past the token's expiry) so that a request does not cost four queries: changes made
+  // through this service (revoking a token or grant, disabling or deleting a user) clear the
+  // cache at once; changes made by another process sharing the store take effect within
+  // `cache_ttl`. Zero turns the cache off.
+  AuthService(store::MetaStore& store, Clock& clock, absl::Duration cache_ttl = absl::Seconds(2))
+      : store_(store), clock_(clock), cache_ttl_(cache_ttl) {}
 
   // Users. Names are 1-64 characters of [a-z0-9._-] starting with a letter or digit.
   // InvalidArgument on a bad name or role; AlreadyExists when the name is taken.
@@ -100,8 +107,22 @@ class AuthService {
   absl::StatusOr<std::string> UserId(std::string_view name);
   absl::StatusOr<std::vector<Grant>> GrantsOf(const std::string& user_id);
 
+  void InvalidateCache();
+  // Clears the token cache when the mutating method that holds it returns.
+  struct InvalidateOnExit {
+    AuthService* service;
+    ~InvalidateOnExit() { service->InvalidateCache(); }
+  };
+
   store::MetaStore& store_;
   Clock& clock_;
+  const absl::Duration cache_ttl_;
+  struct Cached {
+    Principal principal;
+    absl::Time valid_until;
+  };
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, Cached> cache_;  // by token hash
 };
 
 // InvalidArgument unless `name` is a valid user name.

@@ -63,6 +63,36 @@ TEST_P(AuthServiceTest, RevokedExpiredAndUnknownTokensAreRejected) {
   EXPECT_THAT(auth_->RevokeToken("nope"), StatusIs(absl::StatusCode::kNotFound));
 }
 
+// Verified tokens are cached briefly: changes through this service apply at once, changes by
+// another process sharing the store (here a second service) within the TTL (2 s).
+TEST_P(AuthServiceTest, CachedTokensFollowChangesHereAtOnceAndElsewhereWithinTheTtl) {
+  ASSERT_OK(auth_->CreateUser("ada", std::nullopt, Role::kViewer, "*", "test"));
+  LEPTON_ASSERT_OK_AND_ASSIGN(NewToken t, auth_->CreateToken("ada", "a", std::nullopt));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Principal first, auth_->Authenticate(t.secret));
+  ASSERT_EQ(first.grants.size(), 1u);
+  // A grant added here is seen by the next call, not after the TTL.
+  ASSERT_OK(auth_->AddGrant("ada", Role::kDataScientist, "credit/*", "test").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(Principal widened, auth_->Authenticate(t.secret));
+  EXPECT_EQ(widened.grants.size(), 2u);
+  // Revoked by another process: still accepted from the cache, rejected once the TTL passed.
+  AuthService other(*store_, clock_);
+  ASSERT_OK(other.RevokeToken(t.info.id));
+  EXPECT_OK(auth_->Authenticate(t.secret));
+  clock_.Advance(absl::Seconds(3));
+  EXPECT_THAT(auth_->Authenticate(t.secret), StatusIs(absl::StatusCode::kUnauthenticated, "token was revoked"));
+  // Disabled here: rejected at once.
+  LEPTON_ASSERT_OK_AND_ASSIGN(NewToken u, auth_->CreateToken("ada", "b", std::nullopt));
+  EXPECT_OK(auth_->Authenticate(u.secret));
+  ASSERT_OK(auth_->SetUserDisabled("ada", true));
+  EXPECT_THAT(auth_->Authenticate(u.secret), StatusIs(absl::StatusCode::kUnauthenticated, "user is disabled"));
+  // Without the cache another process's change is seen at once.
+  ASSERT_OK(auth_->SetUserDisabled("ada", false));
+  AuthService uncached(*store_, clock_, absl::ZeroDuration());
+  EXPECT_OK(uncached.Authenticate(u.secret));
+  ASSERT_OK(other.RevokeToken(u.info.id));
+  EXPECT_THAT(uncached.Authenticate(u.secret), StatusIs(absl::StatusCode::kUnauthenticated, "token was revoked"));
+}
+
 TEST_P(AuthServiceTest, DisabledUsersCannotAuthenticate) {
   ASSERT_OK(auth_->CreateUser("ada", std::nullopt, Role::kViewer, "*", "test"));
   LEPTON_ASSERT_OK_AND_ASSIGN(NewToken t, auth_->CreateToken("ada", "a", std::nullopt));

@@ -435,7 +435,11 @@ TEST_P(MetaStoreTest, DeadlockedTransactionIsRetried) {
   tb.join();
   EXPECT_OK(a);
   EXPECT_OK(b);
-  EXPECT_EQ(attempts.load(), 3);
+  // At least one deadlock abort and its retry; how many more depends on timing (on a loaded
+  // machine a retry can be aborted again — a fresh-clone CI run saw 4 attempts), bounded by the
+  // two transactions' retry budgets (1 + 3 each).
+  EXPECT_GE(attempts.load(), 3);
+  EXPECT_LE(attempts.load(), 8);
   LEPTON_ASSERT_OK_AND_ASSIGN(ResultSet rows, store_->Query("SELECT n FROM counters ORDER BY id"));
   ASSERT_EQ(rows.rows.size(), 2u);
   EXPECT_EQ(rows.rows[0].Int(0), 2);

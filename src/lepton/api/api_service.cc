@@ -151,6 +151,23 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
   std::string actor = "-";
   std::string action;
   HttpResponse response = Dispatch(request, request_id, &actor, &action);
+  if (response.deferred) {
+    // Completed later by another thread: the header and the access-log line are added then, so
+    // the line carries the whole latency.
+    response.deferred->Then([request_id, access_log = options_.access_log, method = request.method,
+                             path = request.path, remote = request.remote, actor, start](HttpResponse& r) {
+      r.headers.emplace_back("X-Request-Id", request_id);
+      if (!access_log) return;
+      ScopedRequestId scoped_id(request_id);
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+      Log(LogLevel::kInfo, "http",
+          {{"method", method}, {"path", path}, {"status", r.status}, {"latency_us", us},
+           {"bytes", r.body.size()}, {"user", actor}, {"remote", remote}});
+    });
+    return response;
+  }
   response.headers.emplace_back("X-Request-Id", request_id);
   if (response.producer) {
     if (options_.access_log) {

@@ -36,6 +36,38 @@ bool Decode(std::string_view in, bool plus_is_space, std::string* out) {
 
 }  // namespace
 
+void DeferredResponse::Complete(HttpResponse response) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (completed_) return;
+  completed_ = true;
+  response_ = std::make_unique<HttpResponse>(std::move(response));
+  Deliver(std::move(lock));
+}
+
+void DeferredResponse::Then(std::function<void(HttpResponse&)> step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  steps_.push_back(std::move(step));
+}
+
+void DeferredResponse::OnComplete(std::function<void(HttpResponse)> sink) {
+  std::unique_lock<std::mutex> lock(mu_);
+  sink_ = std::move(sink);
+  Deliver(std::move(lock));
+}
+
+// Runs the steps and the sink outside the lock once both the response and the sink are there.
+void DeferredResponse::Deliver(std::unique_lock<std::mutex> lock) {
+  if (delivered_ || !completed_ || !sink_) return;
+  delivered_ = true;
+  HttpResponse response = std::move(*response_);
+  response_.reset();
+  auto steps = std::move(steps_);
+  auto sink = std::move(sink_);
+  lock.unlock();
+  for (auto& step : steps) step(response);
+  sink(std::move(response));
+}
+
 std::string_view HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (k == name) return v;

@@ -3,6 +3,8 @@
 // client. They hold no Beast types, so only http_server.cc and http_client.cc compile Beast.
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +49,38 @@ struct HttpRequest {
 //  - Must be copyable (std::function): wrap move-only state in a `std::shared_ptr`.
 using BodyProducer = std::function<absl::StatusOr<std::optional<std::string>>()>;
 
+struct HttpResponse;
+
+// A response that is completed later, from any thread: a handler that hands its work to another
+// thread (dynamic batching) returns at once with `HttpResponse::deferred` set, and that thread
+// calls `Complete`. The I/O thread is free meanwhile; the connection waits.
+//
+// Contract:
+//  - `Complete` takes effect once; later calls are ignored. It may run before, during or after
+//    the handler returns.
+//  - `Then` adds a step applied to the response before it is delivered, in the order added; only
+//    the layers between the handler and the server call it, before the server takes the response
+//    (the request-id header, the access log).
+//  - `OnComplete` is the server's: `sink` gets the response (steps applied) exactly once, on the
+//    thread that completed it — or at once, when it was already complete. A response never
+//    completed is answered by the server with 504 after its read timeout.
+// Thread-safe.
+class DeferredResponse {
+ public:
+  void Complete(HttpResponse response);
+  void Then(std::function<void(HttpResponse&)> step);
+  void OnComplete(std::function<void(HttpResponse)> sink);
+
+ private:
+  void Deliver(std::unique_lock<std::mutex> lock);
+  std::mutex mu_;
+  std::unique_ptr<HttpResponse> response_;  // set by Complete
+  std::vector<std::function<void(HttpResponse&)>> steps_;
+  std::function<void(HttpResponse)> sink_;
+  bool completed_ = false;
+  bool delivered_ = false;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -59,6 +93,9 @@ struct HttpResponse {
   // never a short one that looks complete. The status and headers are sent before the first
   // chunk is asked for, so errors known up front must be answered as a normal response instead.
   BodyProducer producer;
+  // Set: the response is not this one but arrives later through `deferred` (see
+  // DeferredResponse); status, headers and body are ignored.
+  std::shared_ptr<DeferredResponse> deferred;
 
   static HttpResponse MakeJson(int status, const Json& body);
   // The first extra header named `name` (case-insensitive), or "" when absent.

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -90,6 +91,12 @@ class HttpServer::Impl {
   std::atomic<int64_t> open_connections{0};
   std::atomic<int64_t> requests_served{0};
   int port = 0;
+  // Open while the io_contexts run: deferred responses post to them only through it.
+  struct Gate {
+    std::mutex mu;
+    bool open = true;
+  };
+  std::shared_ptr<Gate> gate = std::make_shared<Gate>();
 
  private:
   void Accept();
@@ -220,7 +227,38 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     ++server_.requests_served;
     const bool keep_alive = req.keep_alive() && !server_.draining();
+    if (response.deferred) return AwaitDeferred(std::move(response.deferred), req.version(), keep_alive);
     Write(std::move(response), req.version(), keep_alive);
+  }
+
+  // Waits, without blocking the thread, for a response completed elsewhere (DeferredResponse).
+  // The timer keeps the session alive inside its io_context, as a pending read would, so that a
+  // shutdown cut destroys it with the io_context like any other; the completion holds only a weak
+  // reference and posts through the server's gate, which is closed before the io_contexts stop.
+  // A response not ready within the read timeout is answered 504 and the connection closed.
+  void AwaitDeferred(std::shared_ptr<DeferredResponse> deferred, unsigned version, bool keep_alive) {
+    awaiting_ = true;
+    timer_.expires_after(ToChrono(server_.options().read_timeout));
+    timer_.async_wait([self = shared_from_this(), version](beast::error_code ec) {
+      if (ec || !self->awaiting_) return;  // cancelled: the response came first
+      self->awaiting_ = false;
+      self->Write(ErrorResponse(504, absl::StatusCode::kDeadlineExceeded,
+                                "the response was not ready within the server's read timeout"),
+                  version, /*keep_alive=*/false);
+    });
+    std::weak_ptr<Session> weak = shared_from_this();
+    deferred->OnComplete([weak, gate = server_.gate, &ioc = worker_.ioc, version,
+                          keep_alive](HttpResponse response) {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (!gate->open) return;
+      net::post(ioc, [weak, response = std::move(response), version, keep_alive]() mutable {
+        std::shared_ptr<Session> self = weak.lock();
+        if (self == nullptr || !self->awaiting_) return;
+        self->awaiting_ = false;
+        self->timer_.cancel();
+        self->Write(std::move(response), version, keep_alive);
+      });
+    });
   }
 
   void SendErrorAndClose(int status, absl::StatusCode code, std::string_view message) {
@@ -358,9 +396,11 @@ class Session : public std::enable_shared_from_this<Session> {
   Worker& worker_;
   HttpServer::Impl& server_;
   std::string remote_;
+  net::steady_timer timer_{stream_.get_executor()};  // AwaitDeferred's deadline
   bool busy_ = false;
   bool first_ = true;
   bool closed_ = false;
+  bool awaiting_ = false;  // a deferred response is pending
 };
 
 }  // namespace
@@ -445,6 +485,12 @@ bool HttpServer::Impl::Shutdown(absl::Duration deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   all_closed_ = open_connections.load() == 0;
+  {
+    // Deferred responses completing from now on are dropped instead of posted to io_contexts
+    // that are stopping and will be destroyed.
+    std::lock_guard<std::mutex> gate_lock(gate->mu);
+    gate->open = false;
+  }
   accept_ioc_.stop();
   if (accept_thread_.joinable()) accept_thread_.join();
   for (auto& w : workers_) w->ioc.stop();

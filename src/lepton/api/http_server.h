@@ -12,6 +12,10 @@
 // that stops reading is disconnected); a stream in progress counts as an in-flight request at
 // shutdown (it may finish until the deadline, then it is cut — without its final chunk).
 //
+// Deferred responses (`HttpResponse::deferred`, see http.h) free the I/O thread while another
+// thread computes the answer; the connection waits for it (counted as in flight at shutdown) and
+// gets 504 when it does not come within the read timeout.
+//
 // Thread-safety: `handler` is called concurrently from the I/O threads. `port`,
 // `open_connections` and `Shutdown` may be called from any thread.
 

@@ -12,7 +12,9 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "lepton/api/http_client.h"
@@ -467,6 +469,104 @@ TEST_F(HttpServerTest, ShutdownDeadlineCutsAStalledStream) {
   const std::string r = c.ReadAll(5000);
   EXPECT_EQ(r.find("\r\n0\r\n\r\n"), std::string::npos);
   EXPECT_TRUE(c.closed());
+}
+
+// Deferred responses: completed by another thread ("the batcher") while the I/O thread serves
+// other connections.
+class DeferredTest : public HttpServerTest {
+ protected:
+  // "/deferred" answers after `delay`, completed from a thread of its own; "/never" never.
+  void StartDeferred(HttpServerOptions options, std::chrono::milliseconds delay) {
+    stream_handler_ = nullptr;
+    options.io_threads = 1;  // one I/O thread: only a free thread can serve the second client
+    auto s = HttpServer::Start(options, [this, delay](const HttpRequest& r) {
+      HttpResponse res;
+      if (r.path == "/deferred" || r.path == "/never") {
+        res.deferred = std::make_shared<DeferredResponse>();
+        res.deferred->Then([](HttpResponse& out) { out.headers.emplace_back("X-Step", "1"); });
+        if (r.path == "/deferred") {
+          std::lock_guard<std::mutex> lock(mu_);
+          completers_.emplace_back([d = res.deferred, delay, path = r.path] {
+            std::this_thread::sleep_for(delay);
+            d->Complete(HttpResponse::MakeJson(200, {{"path", path}}));
+          });
+        } else {
+          never_.push_back(res.deferred);
+        }
+        return res;
+      }
+      return HttpResponse::MakeJson(200, {{"path", r.path}});
+    });
+    ASSERT_OK(s);
+    server_ = *std::move(s);
+  }
+  void TearDown() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& t : completers_) t.join();
+  }
+  std::mutex mu_;
+  std::vector<std::thread> completers_;
+  std::vector<std::shared_ptr<DeferredResponse>> never_;
+};
+
+TEST_F(DeferredTest, AnswersWhenCompletedAndFreesTheThreadMeanwhile) {
+  StartDeferred({}, std::chrono::milliseconds(300));
+  RawConn waiting(server_->port());
+  RawConn other(server_->port());
+  waiting.Send("GET /deferred HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto before = std::chrono::steady_clock::now();
+  other.Send("GET /quick HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(other.ReadUntil("\"/quick\""), StartsWith("HTTP/1.1 200"));
+  // The only I/O thread answered while the deferred one was still pending.
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(200));
+  const std::string r = waiting.ReadUntil("\"/deferred\"");
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(r, HasSubstr("X-Step: 1"));  // steps run before delivery
+  // Keep-alive: the same connection serves the next request.
+  waiting.Send("GET /deferred HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(waiting.ReadUntil("\"/deferred\""), StartsWith("HTTP/1.1 200"));
+  EXPECT_FALSE(waiting.closed());
+}
+
+TEST_F(DeferredTest, CompletedBeforeTheHandlerReturnsIsDeliveredToo) {
+  StartDeferred({}, std::chrono::milliseconds(0));
+  for (int i = 0; i < 50; ++i) {
+    RawConn c(server_->port());
+    c.Send("GET /deferred HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_THAT(c.ReadUntil("\"/deferred\""), StartsWith("HTTP/1.1 200")) << i;
+  }
+}
+
+TEST_F(DeferredTest, NeverCompletedIs504AfterTheReadTimeout) {
+  StartDeferred({.read_timeout = absl::Milliseconds(200)}, std::chrono::milliseconds(0));
+  RawConn c(server_->port());
+  c.Send("GET /never HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string r = c.ReadAll(3000);
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 504"));
+  EXPECT_TRUE(c.closed());
+  // Completing it late is harmless.
+  for (auto& d : never_) d->Complete(HttpResponse::MakeJson(200, {}));
+  EXPECT_TRUE(AllClosed());
+}
+
+TEST_F(DeferredTest, ShutdownWaitsForPendingOnesAndDropsLateOnes) {
+  StartDeferred({}, std::chrono::milliseconds(200));
+  RawConn c(server_->port());
+  c.Send("GET /deferred HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));  // waited for the completion
+  EXPECT_THAT(c.ReadAll(1000), StartsWith("HTTP/1.1 200"));
+
+  // Cut by the deadline, completed after the server is gone: dropped without touching it.
+  StartDeferred({}, std::chrono::milliseconds(400));
+  RawConn cut(server_->port());
+  cut.Send("GET /deferred HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(server_->Shutdown(absl::Milliseconds(20)));
+  server_.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the completer runs now
+  EXPECT_TRUE(cut.ReadAll(500).empty());
 }
 
 TEST(ParseRawRequestTest, ParsesLikeTheServer) {

@@ -1,0 +1,95 @@
+#pragma once
+// Dynamic batching for one loaded model version. Requests queue their rows; one thread takes
+// what is queued — up to `max_batch_rows` rows, waiting at most `max_queue_delay` after the
+// first request of a batch arrived for more to come — predicts them in one call, and hands each
+// request its own slice of the predictions.
+//
+// It pays where one call costs much more than one more row in it (libtorch models, large
+// pipelines), and costs a little latency everywhere: bench/serve measures both and docs/serving.md
+// says when to turn it on. The batch thread also relieves the I/O threads of the prediction.
+//
+// Requests are taken whole and in arrival order: a request larger than `max_batch_rows` is a
+// batch of its own. Requests whose rows have another schema than the batch's (never, when they
+// are decoded against the same model) are batched separately.
+//
+// Thread-safety: `Submit` and `stats` from any thread. The destructor predicts what is still
+// queued, then joins the thread; `done` callbacks must not destroy the Batcher.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lepton/base/json.h"
+#include "lepton/lake/column.h"
+#include "lepton/train/model.h"
+
+namespace lepton::serving {
+
+struct BatchingOptions {
+  int max_batch_rows = 0;  // 0 (or 1): no batching
+  absl::Duration max_queue_delay = absl::Microseconds(500);
+
+  bool enabled() const { return max_batch_rows > 1; }
+  // {"max_batch_size": N, "max_queue_delay_us": M}; InvalidArgument naming the field (`path`).
+  static absl::StatusOr<BatchingOptions> FromJson(const Json& j, std::string_view path);
+  Json ToJson() const;
+};
+
+// The rows [offset, offset + rows) of `all`'s predictions (scores, labels, credit scores).
+train::Predictions SlicePredictions(const train::Predictions& all, int64_t offset, int64_t rows);
+
+class Batcher {
+ public:
+  using PredictFn = std::function<absl::StatusOr<train::Predictions>(const lake::RecordBatch&)>;
+  using Done = std::function<void(absl::StatusOr<train::Predictions>)>;
+  // Told each batch's rows and requests, after its prediction (metrics).
+  using BatchObserver = std::function<void(int64_t rows, int64_t requests)>;
+
+  Batcher(BatchingOptions options, PredictFn predict, BatchObserver observer = nullptr);
+  ~Batcher();
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  // Queues `rows`; `done` runs once, on the batch thread, with this request's predictions or the
+  // batch's error.
+  void Submit(lake::RecordBatch rows, Done done);
+
+  struct Stats {
+    int64_t batches = 0;
+    int64_t requests = 0;
+    int64_t rows = 0;
+  };
+  Stats stats() const;
+  const BatchingOptions& options() const { return options_; }
+
+ private:
+  struct Item {
+    lake::RecordBatch rows;
+    Done done;
+    std::chrono::steady_clock::time_point arrived;
+  };
+  // Takes the next batch from the queue (lock held): whole requests in order, up to
+  // max_batch_rows (at least one request), of the first one's schema.
+  std::vector<Item> TakeBatchLocked();
+  void Loop();
+  void RunBatch(std::vector<Item> items);
+
+  const BatchingOptions options_;
+  const PredictFn predict_;
+  const BatchObserver observer_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  int64_t queued_rows_ = 0;
+  bool stopping_ = false;
+  Stats stats_;
+  std::thread thread_;
+};
+
+}  // namespace lepton::serving

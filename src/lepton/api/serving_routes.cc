@@ -1,7 +1,9 @@
 #include "lepton/api/serving_routes.h"
 
 #include <chrono>
+#include <mutex>
 #include <random>
+#include <unordered_map>
 
 #include "lepton/api/api_service.h"
 #include "lepton/api/route_schema.h"
@@ -84,37 +86,53 @@ HttpResponse Busy(const absl::Status& s) {
   return r;
 }
 
-// Predicts `rows` on `loaded`, with explanations when asked.
-absl::StatusOr<std::pair<train::Predictions, std::optional<std::vector<train::RowExplanation>>>> Run(
-    const serving::LoadedModel& loaded, const lake::RecordBatch& rows, bool contributions) {
-  LEPTON_ASSIGN_OR_RETURN(train::Predictions p, loaded.bundle->Predict(rows));
-  std::optional<std::vector<train::RowExplanation>> e;
-  if (contributions) {
-    LEPTON_ASSIGN_OR_RETURN(e, train::ExplainRows(*loaded.bundle, rows));
-  }
-  return std::make_pair(std::move(p), std::move(e));
-}
-
-// Inference metrics; handles are looked up per request (a locked map lookup in the family).
+// Inference metrics. The handles of a deployment and version are looked up once and kept (one
+// locked hash lookup per request instead of a label lookup per series).
 struct InferenceMetrics {
   monitor::CounterFamily* requests = nullptr;
   monitor::HistogramFamily* latency = nullptr;
   monitor::HistogramFamily* queue = nullptr;
   monitor::HistogramFamily* rows = nullptr;
+  monitor::HistogramFamily* batch = nullptr;
 
+  struct Series {
+    monitor::Counter ok;  // code 200; other codes are looked up when they happen
+    monitor::Histogram latency, queue, rows, batch;
+  };
+  std::mutex mu;
+  std::unordered_map<std::string, std::shared_ptr<Series>> series;  // "deployment\0version"
+
+  std::shared_ptr<Series> For(const std::string& deployment, const std::string& v) {
+    std::string key = StrCat(deployment, std::string_view("\0", 1), v);
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = series.find(key); it != series.end()) return it->second;
+    auto ok = requests->WithLabels({deployment, v, "200"});
+    auto l = latency->WithLabels({deployment, v});
+    auto q = queue->WithLabels({deployment, v});
+    auto r = rows->WithLabels({deployment});
+    auto b = batch->WithLabels({deployment});
+    if (!ok.ok() || !l.ok() || !q.ok() || !r.ok() || !b.ok()) return nullptr;  // the family is full
+    auto one = std::make_shared<Series>(Series{*ok, *l, *q, *r, *b});
+    series.emplace(std::move(key), one);
+    return one;
+  }
+
+  // `batch_rows`: rows of the model call that answered (0: none ran).
   void Record(const std::string& deployment, int64_t version, int code, double seconds, double queue_seconds,
-              int64_t batch_rows) const {
+              int64_t request_rows, int64_t batch_rows) {
     if (requests == nullptr) return;
     const std::string v = version > 0 ? StrCat(version) : std::string("none");
-    const std::string c = StrCat(code);
-    if (auto h = requests->WithLabels({deployment, v, c}); h.ok()) h->Inc();
-    if (auto h = latency->WithLabels({deployment, v}); h.ok()) h->Observe(seconds);
-    if (queue_seconds >= 0) {
-      if (auto h = queue->WithLabels({deployment, v}); h.ok()) h->Observe(queue_seconds);
+    std::shared_ptr<Series> s = For(deployment, v);
+    if (s == nullptr) return;
+    if (code == 200) {
+      s->ok.Inc();
+    } else if (auto h = requests->WithLabels({deployment, v, StrCat(code)}); h.ok()) {
+      h->Inc();
     }
-    if (batch_rows > 0) {
-      if (auto h = rows->WithLabels({deployment}); h.ok()) h->Observe(static_cast<double>(batch_rows));
-    }
+    s->latency.Observe(seconds);
+    if (queue_seconds >= 0) s->queue.Observe(queue_seconds);
+    if (request_rows > 0) s->rows.Observe(static_cast<double>(request_rows));
+    if (batch_rows > 0) s->batch.Observe(static_cast<double>(batch_rows));
   }
 };
 
@@ -134,6 +152,10 @@ absl::StatusOr<std::shared_ptr<InferenceMetrics>> RegisterMetrics(monitor::Metri
                                                       {0.00001, 0.0001, 0.001, 0.01, 0.1, 1}));
   LEPTON_ASSIGN_OR_RETURN(out->rows, m->AddHistogram("lepton_inference_batch_rows", "Rows per inference request.",
                                                      {"deployment"}, {1, 2, 4, 8, 16, 32, 64, 128, 256, 1024}));
+  LEPTON_ASSIGN_OR_RETURN(out->batch, m->AddHistogram("lepton_inference_model_batch_rows",
+                                                      "Rows of the model call that answered each request (with "
+                                                      "dynamic batching, the whole batch).",
+                                                      {"deployment"}, {1, 2, 4, 8, 16, 32, 64, 128, 256, 1024}));
   auto per_deployment = [&d](auto field) {
     return [&d, field]() {
       std::vector<monitor::CallbackSample> samples;
@@ -159,6 +181,140 @@ absl::StatusOr<std::shared_ptr<InferenceMetrics>> RegisterMetrics(monitor::Metri
   return out;
 }
 
+// What inference needs besides the request.
+struct InferDeps {
+  DeploymentService& d;
+  std::shared_ptr<InferenceMetrics> metrics;
+  serving::PredictionLog* log;
+};
+
+// One inference request from admission to its answer; shared with the batch thread when the
+// deployment batches. The ticket (the admission slot) is held until the answer is built.
+struct InferCall {
+  std::string deployment;
+  std::chrono::steady_clock::time_point start;
+  DeploymentService::Routed routed;
+  serving::InferRequest request;  // its rows moved to `rows`
+  std::shared_ptr<const lake::RecordBatch> rows;
+  DeploymentService::Ticket ticket;
+  double queued = -1;
+};
+
+// The prediction-log line of a request, written as text (no JSON document per row).
+std::string PredictionLogLine(const InferCall& call, const train::Predictions& p) {
+  const serving::LoadedModel& loaded = *call.routed.serve;
+  std::string line = "{\"ts\":";
+  AppendJsonString(FormatTimestamp(absl::Now()), &line);
+  line += ",\"deployment\":";
+  AppendJsonString(call.deployment, &line);
+  line += ",\"model\":";
+  AppendJsonString(loaded.model, &line);
+  line += ",\"version\":";
+  AppendJsonNumber(loaded.version, &line);
+  line += call.routed.canary ? ",\"canary\":true,\"id\":" : ",\"canary\":false,\"id\":";
+  if (call.request.id) {
+    AppendJsonString(*call.request.id, &line);
+  } else {
+    line += "null";
+  }
+  line += ",\"rows\":[";
+  for (int64_t r = 0; r < call.rows->num_rows(); ++r) {
+    if (r > 0) line += ',';
+    train::AppendRowJsonText(*call.rows, r, &line);
+  }
+  line += "],\"scores\":[";
+  for (size_t i = 0; i < p.scores.size(); ++i) {
+    if (i > 0) line += ',';
+    AppendJsonNumber(p.scores[i], &line);
+  }
+  line += "],\"labels\":[";
+  for (size_t i = 0; i < p.labels.size(); ++i) {
+    if (i > 0) line += ',';
+    AppendJsonString(p.labels[i], &line);
+  }
+  line += "]}";
+  return line;
+}
+
+// The answer to `call` from its predictions: encoded, logged, copied to the shadow, counted.
+HttpResponse FinishInfer(const InferDeps& deps, InferCall& call, absl::StatusOr<train::Predictions> predictions,
+                         int64_t batch_rows, const std::vector<train::RowExplanation>* explanations) {
+  absl::StatusOr<HttpResponse> answer = [&]() -> absl::StatusOr<HttpResponse> {
+    LEPTON_RETURN_IF_ERROR(predictions.status());
+    const serving::LoadedModel& loaded = *call.routed.serve;
+    LEPTON_ASSIGN_OR_RETURN(Json out, serving::EncodeInferResponse(call.deployment, loaded.version, *loaded.bundle,
+                                                                   call.request, *predictions, explanations));
+    if (deps.log != nullptr && serving::PredictionLog::Sampled(call.routed.log_sample_rate, call.request.id)) {
+      deps.log->Record(call.deployment, PredictionLogLine(call, *predictions));
+    }
+    if (call.routed.shadow != nullptr) {
+      deps.d.Shadow(call.deployment, call.routed.shadow, *call.rows, *std::move(predictions));
+    }
+    return HttpResponse::MakeJson(200, out);
+  }();
+  call.ticket = DeploymentService::Ticket();  // the slot is free once the answer is built
+  HttpResponse response = answer.ok() ? *std::move(answer) : ErrorResponse(answer.status());
+  deps.metrics->Record(call.deployment, call.routed.serve->version, response.status,
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - call.start).count(),
+                       call.queued, call.rows->num_rows(), batch_rows);
+  return response;
+}
+
+// POST …/infer: decoded and admitted on the I/O thread; predicted inline, or — when the
+// deployment batches and the request wants no explanations — by the deployment's batcher, whose
+// thread then completes the deferred response.
+absl::StatusOr<HttpResponse> Infer(const std::shared_ptr<const InferDeps>& deps, RouteContext& ctx) {
+  auto call = std::make_shared<InferCall>();
+  call->start = std::chrono::steady_clock::now();
+  call->deployment = ctx.Param("name");
+  DeploymentService& d = deps->d;
+  bool known = false;  // only deployments that exist get series (no label growth from bad URLs)
+  int64_t served = 0;
+  absl::StatusOr<HttpResponse> early = [&]() -> absl::StatusOr<HttpResponse> {
+    LEPTON_ASSIGN_OR_RETURN(int64_t wanted, VersionOf(ctx));
+    // Parsed first: the request id picks canary or primary (the same id, the same version).
+    absl::StatusOr<Json> body = ParseJsonBody(ctx.request);
+    LEPTON_ASSIGN_OR_RETURN(call->routed, d.Route(call->deployment, wanted, RoutingKey(body)));
+    const serving::LoadedModel& loaded = *call->routed.serve;
+    known = true;
+    served = loaded.version;
+    LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, Action::kInfer, registry::ModelResource(loaded.model)));
+    LEPTON_RETURN_IF_ERROR(body.status());
+    const auto admit_start = std::chrono::steady_clock::now();
+    auto ticket = d.Admit(call->deployment);
+    call->queued = std::chrono::duration<double>(std::chrono::steady_clock::now() - admit_start).count();
+    if (absl::IsUnavailable(ticket.status())) return Busy(ticket.status());
+    LEPTON_RETURN_IF_ERROR(ticket.status());
+    call->ticket = *std::move(ticket);
+    LEPTON_ASSIGN_OR_RETURN(call->request, serving::DecodeInferRequest(*body, loaded.bundle->pipeline().input_signature()));
+    call->rows = std::make_shared<const lake::RecordBatch>(std::move(call->request.rows));
+    if (loaded.batcher != nullptr && !call->request.contributions) {
+      HttpResponse later;
+      later.deferred = std::make_shared<DeferredResponse>();
+      loaded.batcher->Submit(call->rows, [deps, call, deferred = later.deferred](
+                                             absl::StatusOr<train::Predictions> p, int64_t batch_rows) {
+        deferred->Complete(FinishInfer(*deps, *call, std::move(p), batch_rows, nullptr));
+      });
+      return later;
+    }
+    absl::StatusOr<train::Predictions> p = loaded.bundle->Predict(*call->rows);
+    std::optional<std::vector<train::RowExplanation>> explanations;
+    if (p.ok() && call->request.contributions) {
+      LEPTON_ASSIGN_OR_RETURN(explanations, train::ExplainRows(*loaded.bundle, *call->rows));
+    }
+    return FinishInfer(*deps, *call, std::move(p), call->rows->num_rows(), explanations ? &*explanations : nullptr);
+  }();
+  // Failures before the model ran are counted here; FinishInfer counts the rest.
+  const bool finished = early.ok() && (early->deferred != nullptr || call->rows != nullptr);
+  if (known && !finished) {
+    const int code = early.ok() ? early->status : HttpStatusFor(early.status().code());
+    deps->metrics->Record(call->deployment, served, code,
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - call->start).count(),
+                          call->queued, 0, 0);
+  }
+  return early;
+}
+
 }  // namespace
 
 absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, std::string version,
@@ -167,6 +323,7 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
   DeploymentService& d = deployments;
   const std::string tag = "serving";
   LEPTON_ASSIGN_OR_RETURN(std::shared_ptr<InferenceMetrics> metrics, RegisterMetrics(metrics_registry, d));
+  auto deps = std::make_shared<const InferDeps>(InferDeps{d, metrics, log});
 
   // ------------------------------------------------------------ deployments
   router.Add({.method = "POST", .pattern = "/api/v1/deployments", .operation_id = "deployment.create",
@@ -332,53 +489,7 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
                            "outputs score, label, credit_score and, with parameters.contributions, per-column "
                            "contributions and scorecard points. 503 + Retry-After at capacity.",
                 .tag = tag, .request_schema = {{"type", "object"}}, .response_schema = {{"type", "object"}}, .audit = false},
-               [&d, metrics, log](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
-                 const auto start = std::chrono::steady_clock::now();
-                 int64_t served = 0, rows = 0;
-                 double queued = -1;
-                 bool known = false;  // only deployments that exist get series (no label growth from bad URLs)
-                 absl::StatusOr<HttpResponse> answer = [&]() -> absl::StatusOr<HttpResponse> {
-                   LEPTON_ASSIGN_OR_RETURN(int64_t wanted, VersionOf(ctx));
-                   // Parsed first: the request id picks canary or primary (the same id, the same
-                   // version).
-                   absl::StatusOr<Json> body = ParseJsonBody(ctx.request);
-                   LEPTON_ASSIGN_OR_RETURN(auto routed, d.Route(ctx.Param("name"), wanted, RoutingKey(body)));
-                   const std::shared_ptr<const serving::LoadedModel>& loaded = routed.serve;
-                   known = true;
-                   served = loaded->version;
-                   LEPTON_RETURN_IF_ERROR(auth::Authorize(*ctx.principal, Action::kInfer, registry::ModelResource(loaded->model)));
-                   LEPTON_RETURN_IF_ERROR(body.status());
-                   const auto admit_start = std::chrono::steady_clock::now();
-                   auto ticket = d.Admit(ctx.Param("name"));
-                   queued = std::chrono::duration<double>(std::chrono::steady_clock::now() - admit_start).count();
-                   if (absl::IsUnavailable(ticket.status())) return Busy(ticket.status());
-                   LEPTON_RETURN_IF_ERROR(ticket.status());
-                   LEPTON_ASSIGN_OR_RETURN(serving::InferRequest req,
-                                           serving::DecodeInferRequest(*body, loaded->bundle->pipeline().input_signature()));
-                   rows = req.rows.num_rows();
-                   LEPTON_ASSIGN_OR_RETURN(auto result, Run(*loaded, req.rows, req.contributions));
-                   LEPTON_ASSIGN_OR_RETURN(Json out, serving::EncodeInferResponse(ctx.Param("name"), loaded->version,
-                                                                                  *loaded->bundle, req, result.first,
-                                                                                  result.second ? &*result.second : nullptr));
-                   if (log != nullptr && serving::PredictionLog::Sampled(routed.log_sample_rate, req.id)) {
-                     Json rows_json = Json::array();
-                     for (int64_t r = 0; r < req.rows.num_rows(); ++r) rows_json.push_back(train::RowToJson(req.rows, r));
-                     log->Record({{"ts", FormatTimestamp(absl::Now())}, {"deployment", ctx.Param("name")},
-                                  {"model", loaded->model}, {"version", loaded->version}, {"canary", routed.canary},
-                                  {"id", req.id ? Json(*req.id) : Json(nullptr)}, {"rows", std::move(rows_json)},
-                                  {"scores", result.first.scores}, {"labels", result.first.labels}});
-                   }
-                   if (routed.shadow != nullptr) {
-                     d.Shadow(ctx.Param("name"), routed.shadow, std::move(req.rows), std::move(result.first));
-                   }
-                   return HttpResponse::MakeJson(200, out);
-                 }();
-                 const int code = answer.ok() ? answer->status : HttpStatusFor(answer.status().code());
-                 if (known) metrics->Record(ctx.Param("name"), served, code,
-                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), queued,
-                                 rows);
-                 return answer;
-               });
+               [deps](RouteContext& ctx) -> absl::StatusOr<HttpResponse> { return Infer(deps, ctx); });
   }
 
   // ------------------------------------------------------------ MLflow scoring formats

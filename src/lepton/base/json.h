@@ -23,6 +23,14 @@ absl::StatusOr<Json> ParseJson(std::string_view text);
 // Serializes `value` compactly; invalid UTF-8 in strings is replaced, never thrown on.
 std::string DumpJson(const Json& value);
 
+// Hot-path JSON text without a document (response bodies, log lines): appends `s` as a quoted
+// JSON string — '"', '\\' and control characters escaped, other bytes copied, so `s` must be
+// valid UTF-8 (strings that came from parsed JSON are) — and `v` as the shortest number that
+// reads back exactly (null for NaN and infinities, which JSON cannot hold).
+void AppendJsonString(std::string_view s, std::string* out);
+void AppendJsonNumber(double v, std::string* out);
+void AppendJsonNumber(int64_t v, std::string* out);
+
 // Reads the fields of one JSON object with type checks. The first problem is remembered and
 // returned by `Finish()`, so callers read every field and check once:
 //

@@ -1,5 +1,8 @@
 #include "lepton/base/json.h"
 
+#include <cmath>
+#include <limits>
+
 #include "gtest/gtest.h"
 #include "lepton/base/testing/status_matchers.h"
 
@@ -83,6 +86,37 @@ TEST(JsonFieldsTest, ArrayElementTypeIsNamed) {
   JsonFields f(j, "body");
   f.OptionalStringArray("tags");
   EXPECT_THAT(f.Finish(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tags[1]")));
+}
+
+TEST(AppendJsonTest, StringsAndNumbersReadBackExactly) {
+  for (std::string_view text : {std::string_view(""), std::string_view("plain"), std::string_view("q\"b\\s/"),
+                                std::string_view("tab\tnl\ncr\r\x01\x1f end"), std::string_view("ünïcødé ✓ 😀"),
+                                std::string_view("nul\0inside", 11)}) {
+    std::string out;
+    AppendJsonString(text, &out);
+    LEPTON_ASSERT_OK_AND_ASSIGN(Json back, ParseJson(out));
+    EXPECT_EQ(back.get<std::string>(), std::string(text)) << out;
+  }
+  std::string control;
+  AppendJsonString("\x01", &control);
+  EXPECT_EQ(control, "\"\\u0001\"");
+  for (double v : {0.0, -0.0, 1.0, 0.1, -2.5e-300, 1.7976931348623157e308, 4.9e-324, 123456789.125}) {
+    std::string out;
+    AppendJsonNumber(v, &out);
+    LEPTON_ASSERT_OK_AND_ASSIGN(Json back, ParseJson(out));
+    EXPECT_EQ(back.get<double>(), v) << out;
+  }
+  std::string special;
+  AppendJsonNumber(std::nan(""), &special);
+  special += ",";
+  AppendJsonNumber(-std::numeric_limits<double>::infinity(), &special);
+  EXPECT_EQ(special, "null,null");
+  for (int64_t v : {int64_t{0}, int64_t{-1}, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}) {
+    std::string out;
+    AppendJsonNumber(v, &out);
+    LEPTON_ASSERT_OK_AND_ASSIGN(Json back, ParseJson(out));
+    EXPECT_EQ(back.get<int64_t>(), v) << out;
+  }
 }
 
 }  // namespace

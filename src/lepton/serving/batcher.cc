@@ -50,8 +50,8 @@ train::Predictions SlicePredictions(const train::Predictions& all, int64_t offse
   return out;
 }
 
-Batcher::Batcher(BatchingOptions options, PredictFn predict, BatchObserver observer)
-    : options_(options), predict_(std::move(predict)), observer_(std::move(observer)) {
+Batcher::Batcher(BatchingOptions options, PredictFn predict)
+    : options_(options), predict_(std::move(predict)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -64,11 +64,11 @@ Batcher::~Batcher() {
   thread_.join();
 }
 
-void Batcher::Submit(lake::RecordBatch rows, Done done) {
+void Batcher::Submit(std::shared_ptr<const lake::RecordBatch> rows, Done done) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queued_rows_ += rows.num_rows();
+    queued_rows_ += rows->num_rows();
     queue_.push_back({std::move(rows), std::move(done), std::chrono::steady_clock::now()});
     // The thread sleeps either for a first request or until a batch is full or due: waking it
     // for every request would cost a futex call each.
@@ -87,8 +87,8 @@ std::vector<Batcher::Item> Batcher::TakeBatchLocked() {
   int64_t rows = 0;
   while (!queue_.empty()) {
     Item& next = queue_.front();
-    const int64_t n = next.rows.num_rows();
-    if (!items.empty() && (rows + n > options_.max_batch_rows || !(next.rows.schema() == items[0].rows.schema()))) {
+    const int64_t n = next.rows->num_rows();
+    if (!items.empty() && (rows + n > options_.max_batch_rows || !(next.rows->schema() == items[0].rows->schema()))) {
       break;
     }
     rows += n;
@@ -117,15 +117,15 @@ void Batcher::Loop() {
 
 void Batcher::RunBatch(std::vector<Item> items) {
   int64_t total = 0;
-  for (const Item& item : items) total += item.rows.num_rows();
+  for (const Item& item : items) total += item.rows->num_rows();
   absl::StatusOr<train::Predictions> predictions;
   if (items.size() == 1) {
-    predictions = predict_(items[0].rows);
+    predictions = predict_(*items[0].rows);
   } else {
-    lake::RecordBatch batch(items[0].rows.schema());
+    lake::RecordBatch batch(items[0].rows->schema());
     for (size_t c = 0; c < batch.num_columns(); ++c) {
       for (const Item& item : items) {
-        batch.mutable_column(c).AppendRange(item.rows.column(c), 0, item.rows.num_rows());
+        batch.mutable_column(c).AppendRange(item.rows->column(c), 0, item.rows->num_rows());
       }
     }
     predictions = predict_(batch);
@@ -136,19 +136,18 @@ void Batcher::RunBatch(std::vector<Item> items) {
     stats_.requests += static_cast<int64_t>(items.size());
     stats_.rows += total;
   }
-  if (observer_) observer_(total, static_cast<int64_t>(items.size()));
   if (!predictions.ok()) {
-    for (Item& item : items) item.done(predictions.status());
+    for (Item& item : items) item.done(predictions.status(), total);
     return;
   }
   if (items.size() == 1) {
-    items[0].done(*std::move(predictions));
+    items[0].done(*std::move(predictions), total);
     return;
   }
   int64_t offset = 0;
   for (Item& item : items) {
-    const int64_t n = item.rows.num_rows();
-    item.done(SlicePredictions(*predictions, offset, n));
+    const int64_t n = item.rows->num_rows();
+    item.done(SlicePredictions(*predictions, offset, n), total);
     offset += n;
   }
 }

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -47,18 +48,18 @@ train::Predictions SlicePredictions(const train::Predictions& all, int64_t offse
 class Batcher {
  public:
   using PredictFn = std::function<absl::StatusOr<train::Predictions>(const lake::RecordBatch&)>;
-  using Done = std::function<void(absl::StatusOr<train::Predictions>)>;
-  // Told each batch's rows and requests, after its prediction (metrics).
-  using BatchObserver = std::function<void(int64_t rows, int64_t requests)>;
+  // This request's predictions (or the batch's error), and the rows of the whole model call that
+  // answered it (for the batch-size metric).
+  using Done = std::function<void(absl::StatusOr<train::Predictions>, int64_t batch_rows)>;
 
-  Batcher(BatchingOptions options, PredictFn predict, BatchObserver observer = nullptr);
+  Batcher(BatchingOptions options, PredictFn predict);
   ~Batcher();
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
-  // Queues `rows`; `done` runs once, on the batch thread, with this request's predictions or the
-  // batch's error.
-  void Submit(lake::RecordBatch rows, Done done);
+  // Queues `rows` (shared: the caller may keep them for its log); `done` runs once, on the
+  // batch thread.
+  void Submit(std::shared_ptr<const lake::RecordBatch> rows, Done done);
 
   struct Stats {
     int64_t batches = 0;
@@ -70,7 +71,7 @@ class Batcher {
 
  private:
   struct Item {
-    lake::RecordBatch rows;
+    std::shared_ptr<const lake::RecordBatch> rows;
     Done done;
     std::chrono::steady_clock::time_point arrived;
   };
@@ -82,7 +83,6 @@ class Batcher {
 
   const BatchingOptions options_;
   const PredictFn predict_;
-  const BatchObserver observer_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;

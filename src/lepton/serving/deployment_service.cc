@@ -63,6 +63,8 @@ absl::StatusOr<DeploymentSpec> DeploymentSpec::FromJson(const Json& j) {
         return absl::InvalidArgumentError("deployment.log_sample_rate: expected a number in [0, 1]");
       }
       s.log_sample_rate = v.get<double>();
+    } else if (k == "batching") {
+      LEPTON_ASSIGN_OR_RETURN(s.batching, BatchingOptions::FromJson(v, "deployment.batching"));
     } else if ((k == "canary" || k == "shadow") && v.is_object()) {
       VersionTarget t;
       for (auto f = v.begin(); f != v.end(); ++f) {
@@ -117,6 +119,7 @@ Json DeploymentSpec::ToJson() const {
   }
   if (shadow) j["shadow"] = target(*shadow);
   j["log_sample_rate"] = log_sample_rate;
+  if (batching.enabled()) j["batching"] = batching.ToJson();
   return j;
 }
 
@@ -250,7 +253,24 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> DeploymentService::LoadAndWar
   loaded->bundle = std::make_shared<const train::Model>(std::move(model));
   loaded->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   loaded->loaded_at = FormatTimestamp(clock_.Now());
-  return std::shared_ptr<const LoadedModel>(std::move(loaded));
+  return WithBatching(std::move(loaded), spec.batching);
+}
+
+std::shared_ptr<const LoadedModel> WithBatching(std::shared_ptr<const LoadedModel> loaded,
+                                                const BatchingOptions& batching) {
+  const bool has = loaded->batcher != nullptr;
+  if (has == batching.enabled() &&
+      (!has || (loaded->batcher->options().max_batch_rows == batching.max_batch_rows &&
+                loaded->batcher->options().max_queue_delay == batching.max_queue_delay))) {
+    return loaded;
+  }
+  auto out = std::make_shared<LoadedModel>(*loaded);  // the same bundle, another batcher
+  out->batcher.reset();
+  if (batching.enabled()) {
+    out->batcher = std::make_shared<Batcher>(
+        batching, [bundle = out->bundle](const lake::RecordBatch& rows) { return bundle->Predict(rows); });
+  }
+  return out;
 }
 
 absl::Status DeploymentService::RecordServed(const std::string& name, int64_t version) {
@@ -304,8 +324,16 @@ absl::Status DeploymentService::RefreshExtras(State& s, const DeploymentSpec& sp
       return absl::OkStatus();
     }
     LEPTON_ASSIGN_OR_RETURN(int64_t version, ResolveVersion(spec.model, *target));
-    if (current != nullptr && current->version == version && current->model == spec.model) return absl::OkStatus();
+    // The canary batches like the primary; the shadow answers copies on its own thread anyway.
+    const BatchingOptions batching = slot == &State::canary ? spec.batching : BatchingOptions{};
+    if (current != nullptr && current->version == version && current->model == spec.model) {
+      std::shared_ptr<const LoadedModel> rebatched = WithBatching(current, batching);
+      std::lock_guard<std::mutex> l(s.mu);
+      s.*slot = std::move(rebatched);
+      return absl::OkStatus();
+    }
     DeploymentSpec as = spec;
+    as.batching = batching;
     LEPTON_ASSIGN_OR_RETURN(auto loaded, LoadAndWarm(as, version));
     std::lock_guard<std::mutex> l(s.mu);
     s.*slot = std::move(loaded);
@@ -600,6 +628,8 @@ absl::StatusOr<Deployment> DeploymentService::Update(std::string_view name, cons
   std::shared_ptr<const LoadedModel> next = current;
   if (current == nullptr || current->version != target || current->model != spec.model) {
     LEPTON_ASSIGN_OR_RETURN(next, LoadAndWarm(spec, target));
+  } else {
+    next = WithBatching(current, spec.batching);  // the same version, maybe batched differently
   }
   // The canary and shadow must resolve too before the spec changes.
   if (spec.canary) LEPTON_RETURN_IF_ERROR(ResolveVersion(spec.model, *spec.canary).status());

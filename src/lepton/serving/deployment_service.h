@@ -43,6 +43,7 @@
 #include "lepton/base/clock.h"
 #include "lepton/base/json.h"
 #include "lepton/registry/registry_service.h"
+#include "lepton/serving/batcher.h"
 #include "lepton/store/meta_store.h"
 #include "lepton/train/model.h"
 
@@ -70,10 +71,12 @@ struct DeploymentSpec {
   std::optional<VersionTarget> shadow;
   // Share of requests written to the prediction log (prediction_log.h), by request-id hash.
   double log_sample_rate = 1.0;
+  // Dynamic batching of the served and canary versions (batcher.h); off by default.
+  BatchingOptions batching;
 
   // {"model", "alias" | "version", "max_concurrency", "max_queue", "queue_timeout_ms",
   //  "canary": {"alias" | "version", "percent"}, "shadow": {"alias" | "version"},
-  //  "log_sample_rate": 0..1};
+  //  "log_sample_rate": 0..1, "batching": {"max_batch_size", "max_queue_delay_us"}};
   // InvalidArgument naming the field.
   static absl::StatusOr<DeploymentSpec> FromJson(const Json& j);
   Json ToJson() const;
@@ -93,6 +96,8 @@ struct LoadedModel {
   std::shared_ptr<const train::Model> bundle;
   double load_seconds = 0;
   std::string loaded_at;
+  // Set when the deployment batches: requests predict through it (its thread), not inline.
+  std::shared_ptr<Batcher> batcher;
 };
 
 // What the shadow version did with its copies of the traffic.
@@ -123,6 +128,11 @@ struct DeploymentStatus {
   ShadowStats shadow;
   Json ToJson() const;
 };
+
+// `loaded` batching as `batching` says: itself when it already does, else a copy sharing the
+// bundle with a new batcher (or none).
+std::shared_ptr<const LoadedModel> WithBatching(std::shared_ptr<const LoadedModel> loaded,
+                                                const BatchingOptions& batching);
 
 // InvalidArgument unless `name` is 1-64 of a-z, 0-9, '-', '_', '.', starting with a letter or digit.
 absl::Status ValidateDeploymentName(std::string_view name);

@@ -9,7 +9,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -288,6 +290,59 @@ TEST_P(DeploymentTest, CanaryTakesItsShareAndShadowComparesWithoutAnswering) {
 }
 
 // Drift on demand and on a schedule, from the prediction log, kept as a time series.
+TEST_P(DeploymentTest, BatchedDeploymentsAnswerEachRequestLikeUnbatchedOnes) {
+  DeploymentSpec spec = Spec();
+  spec.batching = {.max_batch_rows = 16, .max_queue_delay = absl::Milliseconds(20)};
+  LEPTON_ASSERT_OK_AND_ASSIGN(Deployment d, service_->Create("web", spec, "ada"));
+  EXPECT_EQ(d.spec.batching.max_batch_rows, 16);
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto loaded, service_->Current("web"));
+  ASSERT_NE(loaded->batcher, nullptr);
+  // The spec round-trips through the store (a restart batches the same way).
+  LEPTON_ASSERT_OK_AND_ASSIGN(Deployment stored, service_->Get("web"));
+  EXPECT_EQ(stored.spec.batching.max_batch_rows, 16);
+  EXPECT_EQ(stored.spec.batching.max_queue_delay, absl::Milliseconds(20));
+
+  // 8 clients × 3 requests of 1-3 rows: every answer equals the model's own prediction of those rows.
+  const lake::RecordBatch all = Data(48, 11);
+  LEPTON_ASSERT_OK_AND_ASSIGN(train::Predictions expected, loaded->bundle->Predict(all));
+  std::atomic<int> mismatches = 0, answered = 0;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      for (int k = 0; k < 3; ++k) {
+        const int64_t offset = c * 6 + k * 2, rows = 1 + (c + k) % 2;
+        std::promise<absl::StatusOr<train::Predictions>> got;
+        loaded->batcher->Submit(std::make_shared<const lake::RecordBatch>(all.Slice(offset, rows)),
+                                [&got](absl::StatusOr<train::Predictions> p, int64_t) { got.set_value(std::move(p)); });
+        absl::StatusOr<train::Predictions> p = got.get_future().get();
+        if (!p.ok() || p->scores.size() != static_cast<size_t>(rows)) {
+          ++mismatches;
+          continue;
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          if (p->scores[r] != expected.scores[offset + r] || p->labels[r] != expected.labels[offset + r]) ++mismatches;
+        }
+        ++answered;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(answered.load(), 24);
+  EXPECT_EQ(mismatches.load(), 0);
+  const Batcher::Stats stats = loaded->batcher->stats();
+  EXPECT_EQ(stats.requests, 24);
+  EXPECT_LE(stats.batches, 24);
+
+  // Turning batching off (or changing it) needs no reload: the same bundle, another batcher.
+  spec.batching = {};
+  ASSERT_OK(service_->Update("web", spec, "ada", "no batching").status());
+  LEPTON_ASSERT_OK_AND_ASSIGN(auto unbatched, service_->Current("web"));
+  EXPECT_EQ(unbatched->batcher, nullptr);
+  EXPECT_EQ(unbatched->bundle, loaded->bundle);
+  EXPECT_THAT(DeploymentSpec::FromJson({{"model", "scorer"}, {"alias", "live"}, {"batching", {{"max_batch_size", -3}}}}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("deployment.batching.max_batch_size")));
+}
+
 TEST_P(DeploymentTest, DriftChecksOnDemandAndOnAScheduleAreKept) {
   ASSERT_OK(service_->Create("web", Spec(), "ada").status());
   PredictionLog log(root_ + "/predictions", Clock::System());

@@ -224,7 +224,9 @@ absl::StatusOr<Json> EncodeInferResponse(std::string_view model_name, int64_t ve
     }
     return request.outputs.empty() || std::find(request.outputs.begin(), request.outputs.end(), name) != request.outputs.end();
   };
-  const int64_t n = request.rows.num_rows();
+  // The rows answered (the request's rows may have moved on to a batch).
+  const int64_t n = static_cast<int64_t>(p.scores.size()) /
+                    (model.task() == ml::Task::kMulticlass ? std::max(p.num_classes, 1) : 1);
   Json outputs = Json::array();
   if (wanted("score")) {
     Json o = {{"name", "score"}, {"datatype", "FP64"}, {"data", p.scores}};

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <random>
@@ -16,6 +17,11 @@
 namespace lepton::serving {
 
 namespace fs = std::filesystem;
+
+namespace {
+constexpr size_t kWakeAt = 256;  // queued entries that wake the writer before its next tick
+constexpr auto kTick = std::chrono::milliseconds(50);
+}  // namespace
 
 PredictionLog::PredictionLog(std::string root, Clock& clock, PredictionLogOptions options)
     : root_(std::move(root)), clock_(clock), options_(options) {
@@ -45,20 +51,26 @@ bool PredictionLog::Sampled(double sample_rate, const std::optional<std::string>
   return static_cast<double>(h % 1000000) < sample_rate * 1000000.0;
 }
 
-void PredictionLog::Record(Json entry) {
+void PredictionLog::Record(const Json& entry) { Record(entry.value("deployment", "unknown"), DumpJson(entry)); }
+
+void PredictionLog::Record(std::string deployment, std::string line) {
+  bool wake = false;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (queue_.size() >= options_.max_queue || stopping_) {
       ++stats_.dropped;
       return;
     }
-    queue_.push_back(std::move(entry));
+    queue_.push_back({std::move(deployment), std::move(line)});
+    wake = queue_.size() == kWakeAt;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 void PredictionLog::Flush() {
   std::unique_lock<std::mutex> l(mu_);
+  flush_requested_ = true;
+  cv_.notify_one();
   idle_cv_.wait(l, [this] { return queue_.empty() && !writing_; });
 }
 
@@ -96,32 +108,33 @@ std::vector<Json> PredictionLog::Recent(const std::string& deployment, int64_t v
   return out;
 }
 
-absl::Status PredictionLog::Write(const std::string& deployment, const std::string& line) {
-  Current& cur = current_[deployment];
-  if (cur.path.empty() || cur.bytes + static_cast<int64_t>(line.size()) > options_.max_file_bytes) {
-    const std::string dir = root_ + "/" + deployment;
-    LEPTON_RETURN_IF_ERROR(MakeDirs(dir));
-    char stamp[32];
-    const absl::CivilSecond t = absl::ToCivilSecond(clock_.Now(), absl::UTCTimeZone());
-    std::snprintf(stamp, sizeof stamp, "%04d%02d%02d-%02d%02d%02d", static_cast<int>(t.year()), t.month(), t.day(),
-                  t.hour(), t.minute(), t.second());
-    char seq[16];
-    std::snprintf(seq, sizeof seq, "%06lld", static_cast<long long>(++seq_ % 1000000));
-    cur.path = StrCat(dir, "/predictions-", stamp, "-", seq, ".jsonl");
-    cur.bytes = 0;
-    // Retention: keep the newest max_files (the new one included).
-    std::vector<std::string> files = Files(deployment);
-    const int64_t excess = static_cast<int64_t>(files.size()) + 1 - options_.max_files;
-    for (int64_t i = 0; i < excess && i < static_cast<int64_t>(files.size()); ++i) {
-      std::error_code ec;
-      fs::remove(files[static_cast<size_t>(i)], ec);
-    }
+absl::Status PredictionLog::Rotate(const std::string& deployment, Current& cur) {
+  const std::string dir = root_ + "/" + deployment;
+  LEPTON_RETURN_IF_ERROR(MakeDirs(dir));
+  char stamp[32];
+  const absl::CivilSecond t = absl::ToCivilSecond(clock_.Now(), absl::UTCTimeZone());
+  std::snprintf(stamp, sizeof stamp, "%04d%02d%02d-%02d%02d%02d", static_cast<int>(t.year()), t.month(), t.day(),
+                t.hour(), t.minute(), t.second());
+  char seq[16];
+  std::snprintf(seq, sizeof seq, "%06lld", static_cast<long long>(++seq_ % 1000000));
+  cur.path = StrCat(dir, "/predictions-", stamp, "-", seq, ".jsonl");
+  cur.bytes = 0;
+  // Retention: keep the newest max_files (the new one included).
+  std::vector<std::string> files = Files(deployment);
+  const int64_t excess = static_cast<int64_t>(files.size()) + 1 - options_.max_files;
+  for (int64_t i = 0; i < excess && i < static_cast<int64_t>(files.size()); ++i) {
+    std::error_code ec;
+    fs::remove(files[static_cast<size_t>(i)], ec);
   }
+  return absl::OkStatus();
+}
+
+absl::Status PredictionLog::Append(Current& cur, const std::string& text) {
   const int fd = ::open(cur.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) return absl::UnavailableError(StrCat("opening ", cur.path, ": ", std::strerror(errno)));
   size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
@@ -131,28 +144,53 @@ absl::Status PredictionLog::Write(const std::string& deployment, const std::stri
     done += static_cast<size_t>(n);
   }
   ::close(fd);
-  cur.bytes += static_cast<int64_t>(line.size());
+  cur.bytes += static_cast<int64_t>(text.size());
   return absl::OkStatus();
+}
+
+absl::Status PredictionLog::Write(const std::string& deployment, const std::vector<const std::string*>& lines) {
+  Current& cur = current_[deployment];
+  std::string pending;  // lines for the current file, written with one write call
+  for (const std::string* line : lines) {
+    const int64_t used = cur.bytes + static_cast<int64_t>(pending.size());
+    // A new file when this line would pass the limit (a line longer than the limit still goes
+    // whole into a file of its own).
+    if (cur.path.empty() || (used > 0 && used + static_cast<int64_t>(line->size()) + 1 > options_.max_file_bytes)) {
+      if (!pending.empty()) LEPTON_RETURN_IF_ERROR(Append(cur, pending));
+      pending.clear();
+      LEPTON_RETURN_IF_ERROR(Rotate(deployment, cur));
+    }
+    pending += *line;
+    pending += '\n';
+  }
+  return pending.empty() ? absl::OkStatus() : Append(cur, pending);
 }
 
 void PredictionLog::WriterLoop() {
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
-    cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty() && stopping_) return;
-    std::deque<Json> batch;
+    cv_.wait_for(l, kTick, [this] { return stopping_ || flush_requested_ || queue_.size() >= kWakeAt; });
+    flush_requested_ = false;
+    if (queue_.empty()) {
+      if (stopping_) return;
+      idle_cv_.notify_all();
+      continue;
+    }
+    std::deque<Entry> batch;
     batch.swap(queue_);
     writing_ = true;
     l.unlock();
+    // One write per deployment and file per batch, in arrival order within each deployment.
+    std::map<std::string, std::vector<const std::string*>> lines;
+    for (const Entry& e : batch) lines[e.deployment].push_back(&e.line);
     int64_t written = 0, errors = 0;
-    for (Json& e : batch) {
-      const std::string deployment = e.value("deployment", "unknown");
-      absl::Status s = Write(deployment, DumpJson(e) + "\n");
+    for (const auto& [deployment, these] : lines) {
+      absl::Status s = Write(deployment, these);
       if (s.ok()) {
-        ++written;
+        written += static_cast<int64_t>(these.size());
       } else {
         if (errors == 0) Log(LogLevel::kWarning, "prediction log write failed", {{"error", std::string(s.message())}});
-        ++errors;
+        errors += static_cast<int64_t>(these.size());
       }
     }
     l.lock();

@@ -155,4 +155,35 @@ Json RowToJson(const lake::RecordBatch& batch, int64_t row) {
   return out;
 }
 
+void AppendRowJsonText(const lake::RecordBatch& batch, int64_t row, std::string* out) {
+  out->push_back('{');
+  for (size_t c = 0; c < batch.num_columns(); ++c) {
+    if (c > 0) out->push_back(',');
+    const lake::Column& col = batch.column(c);
+    AppendJsonString(batch.schema().field(c).name, out);
+    out->push_back(':');
+    if (col.IsNull(row)) {
+      out->append("null");
+      continue;
+    }
+    switch (col.type()) {
+      case lake::DataType::kBool: out->append(col.ValueAt<uint8_t>(row) != 0 ? "true" : "false"); break;
+      case lake::DataType::kInt32: AppendJsonNumber(int64_t{col.ValueAt<int32_t>(row)}, out); break;
+      case lake::DataType::kInt64: AppendJsonNumber(col.ValueAt<int64_t>(row), out); break;
+      case lake::DataType::kFloat: AppendJsonNumber(static_cast<double>(col.ValueAt<float>(row)), out); break;
+      case lake::DataType::kDouble: AppendJsonNumber(col.ValueAt<double>(row), out); break;
+      case lake::DataType::kString: AppendJsonString(col.StringAt(row), out); break;
+      case lake::DataType::kDate:
+        AppendJsonString(absl::FormatCivilTime(absl::CivilDay(1970, 1, 1) + col.ValueAt<int32_t>(row)), out);
+        break;
+      case lake::DataType::kTimestamp:
+        AppendJsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(col.ValueAt<int64_t>(row)),
+                                          absl::UTCTimeZone()),
+                         out);
+        break;
+    }
+  }
+  out->push_back('}');
+}
+
 }  // namespace lepton::train

@@ -30,4 +30,8 @@ absl::Status AppendJsonValue(const lake::Field& f, const Json& v, lake::Column& 
 // RFC 3339 with microseconds, nulls null): RowsFromJson of it gives the row back.
 Json RowToJson(const lake::RecordBatch& batch, int64_t row);
 
+// The same object as JSON text appended to `out` (fields in schema order), without building a
+// document: the prediction log's hot path. Parsing it gives RowToJson(batch, row).
+void AppendRowJsonText(const lake::RecordBatch& batch, int64_t row, std::string* out);
+
 }  // namespace lepton::train

@@ -65,6 +65,13 @@ TEST(JsonRowsTest, RowToJsonGivesEveryRowBack) {
   }
   EXPECT_EQ(again.column(2).ValueAt<int64_t>(0), 9007199254740993);
   EXPECT_EQ(again.column(4).ValueAt<double>(0), -2.5e-300);
+  // The text form parses to the same objects.
+  for (int64_t r = 0; r < b.num_rows(); ++r) {
+    std::string text;
+    AppendRowJsonText(b, r, &text);
+    LEPTON_ASSERT_OK_AND_ASSIGN(Json parsed, ParseJson(text));
+    EXPECT_EQ(parsed, back[r]) << text;
+  }
 }
 
 TEST(JsonRowsTest, WrongTypesNameTheRowAndColumn) {

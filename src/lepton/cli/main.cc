@@ -31,6 +31,7 @@ Commands:
   train      train a model from a model_config.json (progress, status, cancel, retry)
   models     the model registry: versions, aliases, bundles, promotions with gates and approval,
              model cards, explanations, lineage
+  alerts     alert rules with their state; create, delete, events
   version    print the version
 
 Run 'lepton COMMAND --help' for a command's flags.
@@ -76,5 +77,6 @@ int main(int argc, char** argv) {
   if (command == "runs") return RunRuns(args);
   if (command == "train") return RunTrain(args);
   if (command == "models") return RunModels(args);
+  if (command == "alerts") return RunAlerts(args);
   return Fail("unknown command '" + command + "' (see lepton --help)", 2);
 }

@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <set>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "lepton/base/strings.h"
 #include "lepton/api/api_service.h"
 #include "lepton/api/http_server.h"
@@ -20,6 +22,9 @@
 #include "lepton/api/registry_routes.h"
 #include "lepton/api/serving_routes.h"
 #include "lepton/api/metrics_routes.h"
+#include "lepton/api/alert_routes.h"
+#include "lepton/api/http_client.h"
+#include "lepton/alerts/alert_service.h"
 #include "lepton/monitor/process_metrics.h"
 #include "lepton/jobs/job_runner.h"
 #include "lepton/lake/crypto/keys.h"
@@ -59,6 +64,8 @@ token to <home>/admin.token (mode 0600).
   --access-log BOOL      one log line per request (default true)
   --log-level LEVEL      debug, info, warning, error (default info)
   --log-format FORMAT    text or json (default text)
+  --alert-interval DUR   how often alert rules are evaluated, e.g. 15s, 500ms, 1m (default 15s;
+                         0 turns evaluation off). See docs/alerts.md.
 
 Sensitive datasets are encrypted at rest under a master key: LEPTON_MASTER_KEY (64 hex
 characters or base64 of 32 bytes), else the file LEPTON_MASTER_KEY_FILE, else <home>/master.key
@@ -72,7 +79,7 @@ over the environment, which wins over the file. See docs/configuration.md.
 }  // namespace
 
 int RunServer(const Argv& argv) {
-  std::set<std::string> known = {"config", "help"};
+  std::set<std::string> known = {"config", "help", "alert-interval"};
   for (const std::string& k : ConfigKeys()) {
     std::string flag = k;
     std::replace(flag.begin(), flag.end(), '_', '-');
@@ -85,6 +92,17 @@ int RunServer(const Argv& argv) {
     return 0;
   }
   if (!args->positional.empty()) return Fail("lepton server takes no arguments (see --help)", 2);
+  // Not a setting of lepton.yaml (yet): read here and kept out of LoadConfig.
+  absl::Duration alert_interval = absl::Seconds(15);
+  if (auto it = args->flags.find("alert-interval"); it != args->flags.end()) {
+    int64_t seconds = 0;
+    if (ParseInt(it->second, &seconds) && seconds >= 0) {
+      alert_interval = absl::Seconds(seconds);
+    } else if (!absl::ParseDuration(it->second, &alert_interval) || alert_interval < absl::ZeroDuration()) {
+      return Fail(lepton::StrCat("--alert-interval: expected a duration such as 15s, 500ms or 1m, got '", it->second, "'"), 2);
+    }
+    args->flags.erase(it);
+  }
   auto config = LoadConfig(args->flags, ProcessEnvironment());
   if (!config.ok()) return Fail(std::string(config.status().message()), 2);
   SetLogLevel(config->log_level);
@@ -189,6 +207,50 @@ int RunServer(const Argv& argv) {
     return Fail(StrCat("serving routes: ", s.message()));
   }
   api::AddMetricsRoutes(service.router(), metrics);
+  // Alert rules on these metrics and on the recorded drift checks, notifying webhooks from a
+  // sender thread (5 s per attempt). Evaluation starts once the server listens.
+  alerts::WebhookSender webhook = [](const std::string& url, const std::string& body) -> absl::StatusOr<int> {
+    LEPTON_ASSIGN_OR_RETURN(alerts::WebhookUrl u, alerts::ParseWebhookUrl(url));
+    LEPTON_ASSIGN_OR_RETURN(api::HttpClient client, api::HttpClient::Create(u.base_url));
+    LEPTON_ASSIGN_OR_RETURN(api::HttpResponse r,
+                            client.Send("POST", u.target, body, {{"user-agent", "lepton-alerts/0.1.0"}}, absl::Seconds(5)));
+    return r.status;
+  };
+  // The payloads' externalURL / generatorURL: the listen address when it names its port.
+  const std::string http_url_guess = config->listen.ends_with(":0") ? "" : StrCat("http://", config->listen);
+  auto alert_service =
+      alerts::AlertService::Create(**store, clock, &metrics, alerts::DriftHistorySource(drift), webhook,
+                                   {.external_url = http_url_guess});
+  if (!alert_service.ok()) return Fail(StrCat("alerts: ", alert_service.status().message()));
+  api::AddAlertRoutes(service.router(), **alert_service);
+  alerts::AlertService* alerting = alert_service->get();
+  if (absl::Status s = metrics.AddCallbackGauge("lepton_alerts", "Alert rules by state (inactive, pending, firing).",
+                                                {"state"},
+                                                [alerting] {
+                                                  std::map<std::string, double> by_state = {
+                                                      {"inactive", 0}, {"pending", 0}, {"firing", 0}};
+                                                  for (const auto& a : alerting->List()) {
+                                                    by_state[std::string(alerts::AlertStateName(a.state))] += 1;
+                                                  }
+                                                  std::vector<monitor::CallbackSample> out;
+                                                  for (const auto& [state, n] : by_state) out.push_back({{state}, n});
+                                                  return out;
+                                                });
+      !s.ok()) {
+    return Fail(StrCat("metrics: ", s.message()));
+  }
+  if (absl::Status s = metrics.AddCallbackCounter(
+          "lepton_alert_notifications_total", "Alert notifications by outcome (delivered, failed, dropped).",
+          {"outcome"},
+          [alerting] {
+            const alerts::AlertServiceStats st = alerting->stats();
+            return std::vector<monitor::CallbackSample>{{{"delivered"}, static_cast<double>(st.delivered)},
+                                                        {{"failed"}, static_cast<double>(st.failed)},
+                                                        {{"dropped"}, static_cast<double>(st.dropped)}};
+          });
+      !s.ok()) {
+    return Fail(StrCat("metrics: ", s.message()));
+  }
   const auto colon = config->listen.rfind(':');
   api::HttpServerOptions http;
   http.host = config->listen.substr(0, colon);
@@ -224,12 +286,14 @@ int RunServer(const Argv& argv) {
             << (bootstrap->has_value() ? "  (created now)" : "") << "\n"
             << "  sign in:      lepton login --server " << url << " --token-file " << token_path
             << std::endl;
+  (*alert_service)->Start(alert_interval);
   Log(LogLevel::kInfo, "server started", {{"url", url}, {"store", (*store)->dialect() == store::Dialect::kSqlite ? "sqlite" : "postgresql"}});
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(LogLevel::kInfo, "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                          {"deadline_ms", config->shutdown_timeout_ms}});
+  (*alert_service)->Stop();
   const bool clean = (*server)->Shutdown(absl::Milliseconds(config->shutdown_timeout_ms));
   Log(clean ? LogLevel::kInfo : LogLevel::kWarning, "stopped",
       {{"clean", clean ? "true" : "false"}, {"requests", (*server)->requests_served()}});

@@ -133,6 +133,29 @@ std::vector<std::string_view> Views(std::span<const std::string> values) {
   return std::vector<std::string_view>(values.begin(), values.end());
 }
 
+// True when the sample with label `names` = `values` (plus `extra_name` = `extra_value`, the
+// histogram bucket's "le", when not empty) has every label of `matcher`; a label it lacks reads
+// as "" (PromQL).
+bool Matches(const LabelMatcher& matcher, const std::vector<std::string>& names,
+             const std::vector<std::string>& values, std::string_view extra_name = {},
+             std::string_view extra_value = {}) {
+  for (const auto& [name, want] : matcher) {
+    std::string_view have;
+    if (!extra_name.empty() && name == extra_name) {
+      have = extra_value;
+    } else {
+      for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+        if (names[i] == name) {
+          have = values[i];
+          break;
+        }
+      }
+    }
+    if (have != want) return false;
+  }
+  return true;
+}
+
 absl::Status ValidateFamily(std::string_view name, std::string_view help, MetricType type,
                             const std::vector<std::string>& labels) {
   if (!IsValidMetricName(name)) {
@@ -221,6 +244,33 @@ class CallbackFamily final : public internal::Family {
     for (const CallbackSample& s : samples) {
       AppendSample(out, name(), label_names(), s.label_values, s.value);
     }
+  }
+
+  size_t SumMatching(std::string_view series, const LabelMatcher& matcher,
+                     double* sum) const override {
+    if (series != name()) return 0;
+    if (!labelled_) {
+      const std::optional<double> value = scalar_fn_();
+      if (!value.has_value() || !Matches(matcher, {}, {})) return 0;
+      *sum += *value;
+      return 1;
+    }
+    // The same samples `Render` would show: well-formed ones, the first of a repeated tuple.
+    std::vector<CallbackSample> samples = samples_fn_();
+    std::vector<const std::vector<std::string>*> seen;
+    size_t n = 0;
+    for (const CallbackSample& s : samples) {
+      if (s.label_values.size() != label_names().size()) continue;
+      bool bad = false;
+      for (const std::string& v : s.label_values) bad = bad || !IsValidUtf8(v);
+      for (const auto* prev : seen) bad = bad || *prev == s.label_values;
+      if (bad) continue;
+      seen.push_back(&s.label_values);
+      if (!Matches(matcher, label_names(), s.label_values)) continue;
+      *sum += s.value;
+      ++n;
+    }
+    return n;
   }
 
  private:
@@ -381,6 +431,19 @@ void CounterFamily::Render(std::string& out) const {
   }
 }
 
+size_t CounterFamily::SumMatching(std::string_view series, const LabelMatcher& matcher,
+                                  double* sum) const {
+  if (series != name()) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& [values, cell] : cells_) {
+    if (!Matches(matcher, label_names(), values)) continue;
+    *sum += Counter(cell.get()).Value();
+    ++n;
+  }
+  return n;
+}
+
 GaugeFamily::GaugeFamily(std::string name, std::string help, std::vector<std::string> labels,
                          size_t max_series)
     : Family(std::move(name), std::move(help), MetricType::kGauge, std::move(labels)),
@@ -411,6 +474,19 @@ void GaugeFamily::Render(std::string& out) const {
     AppendSample(out, name(), label_names(), values,
                  cell->value.load(std::memory_order_relaxed));
   }
+}
+
+size_t GaugeFamily::SumMatching(std::string_view series, const LabelMatcher& matcher,
+                                double* sum) const {
+  if (series != name()) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& [values, cell] : cells_) {
+    if (!Matches(matcher, label_names(), values)) continue;
+    *sum += cell->value.load(std::memory_order_relaxed);
+    ++n;
+  }
+  return n;
 }
 
 HistogramFamily::HistogramFamily(std::string name, std::string help,
@@ -461,6 +537,45 @@ void HistogramFamily::Render(std::string& out) const {
                  cell->sum.load(std::memory_order_relaxed));
     AppendSample(out, name() + "_count", label_names(), values, static_cast<double>(cumulative));
   }
+}
+
+size_t HistogramFamily::SumMatching(std::string_view series, const LabelMatcher& matcher,
+                                    double* sum) const {
+  const bool is_count = series == name() + "_count";
+  const bool is_sum = series == name() + "_sum";
+  const bool is_bucket = series == name() + "_bucket";
+  if (!is_count && !is_sum && !is_bucket) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  std::string le;
+  for (const auto& [values, cell] : cells_) {
+    if (is_sum || is_count) {
+      if (!Matches(matcher, label_names(), values)) continue;
+      if (is_sum) {
+        *sum += cell->sum.load(std::memory_order_relaxed);
+      } else {
+        uint64_t count = 0;
+        for (const auto& b : cell->buckets) count += b.load(std::memory_order_relaxed);
+        *sum += static_cast<double>(count);
+      }
+      ++n;
+      continue;
+    }
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i <= bounds_.size(); ++i) {
+      cumulative += cell->buckets[i].load(std::memory_order_relaxed);
+      le.clear();
+      if (i < bounds_.size()) {
+        AppendDouble(le, bounds_[i]);
+      } else {
+        le = "+Inf";
+      }
+      if (!Matches(matcher, label_names(), values, "le", le)) continue;
+      *sum += static_cast<double>(cumulative);
+      ++n;
+    }
+  }
+  return n;
 }
 
 // --- registry ------------------------------------------------------------------------------
@@ -580,6 +695,26 @@ std::string MetricsRegistry::Render() const {
   std::string out;
   for (const internal::Family* family : families) family->Render(out);
   return out;
+}
+
+absl::StatusOr<double> MetricsRegistry::Sum(std::string_view series,
+                                            const LabelMatcher& matcher) const {
+  const internal::Family* family = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = series_names_.find(series);
+    if (it != series_names_.end()) {
+      auto f = families_.find(it->second);
+      if (f != families_.end()) family = f->second.get();
+    }
+  }
+  if (family == nullptr) return absl::NotFoundError(StrCat("no metric named ", series));
+  // Unlocked, as in `Render`: callbacks may use the registry.
+  double sum = 0;
+  if (family->SumMatching(series, matcher, &sum) == 0) {
+    return absl::NotFoundError(StrCat("no series of ", series, " matches the labels"));
+  }
+  return sum;
 }
 
 }  // namespace lepton::monitor

@@ -37,6 +37,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -62,6 +63,10 @@ std::vector<double> DefaultLatencyBuckets();
 // `count` buckets `start`, `start * factor`, `start * factor^2`, ... (like the Go client's
 // ExponentialBuckets). InvalidArgument unless start > 0, factor > 1 and 1 <= count <= 1000.
 absl::StatusOr<std::vector<double>> ExponentialBuckets(double start, double factor, int count);
+
+// Exact label matches: (label name, value) pairs that a sample must all have. A label the sample
+// does not have counts as the empty string, as in PromQL.
+using LabelMatcher = std::vector<std::pair<std::string, std::string>>;
 
 namespace internal {
 
@@ -107,6 +112,12 @@ class Family {
   // Appends this family's `# HELP`, `# TYPE` and sample lines to `out`; appends nothing when the
   // family has no series (the Go client's registry drops such families too).
   virtual void Render(std::string& out) const = 0;
+
+  // Adds to `*sum` the values of the rendered samples named `series` (the family name, or for a
+  // histogram `<name>_count`, `<name>_sum` or `<name>_bucket`) whose labels match `matcher`, and
+  // returns how many matched. See `MetricsRegistry::Sum` for the matching rules.
+  virtual size_t SumMatching(std::string_view series, const LabelMatcher& matcher,
+                             double* sum) const = 0;
 
  protected:
   // Checks a label-value tuple against `label_names()`: InvalidArgument on a count mismatch or a
@@ -209,6 +220,8 @@ class CounterFamily final : public internal::Family {
   absl::StatusOr<Counter> WithLabels(std::initializer_list<std::string_view> values);
   absl::StatusOr<Counter> WithLabels(std::span<const std::string> values);
   void Render(std::string& out) const override;
+  size_t SumMatching(std::string_view series, const LabelMatcher& matcher,
+                     double* sum) const override;
 
  private:
   absl::StatusOr<Counter> Get(std::span<const std::string_view> values);
@@ -227,6 +240,8 @@ class GaugeFamily final : public internal::Family {
   absl::StatusOr<Gauge> WithLabels(std::initializer_list<std::string_view> values);
   absl::StatusOr<Gauge> WithLabels(std::span<const std::string> values);
   void Render(std::string& out) const override;
+  size_t SumMatching(std::string_view series, const LabelMatcher& matcher,
+                     double* sum) const override;
 
  private:
   absl::StatusOr<Gauge> Get(std::span<const std::string_view> values);
@@ -247,6 +262,8 @@ class HistogramFamily final : public internal::Family {
   // The finite upper bounds, ascending (the +Inf bucket is implicit).
   const std::vector<double>& bounds() const { return bounds_; }
   void Render(std::string& out) const override;
+  size_t SumMatching(std::string_view series, const LabelMatcher& matcher,
+                     double* sum) const override;
 
  private:
   absl::StatusOr<Histogram> Get(std::span<const std::string_view> values);
@@ -324,6 +341,16 @@ class MetricsRegistry {
   // series are left out. Updates racing with a render may or may not be included (each value is
   // read atomically; a histogram's `_sum` may lag its buckets by the observations in flight).
   std::string Render() const;
+
+  // The sum of the current values of every sample named `series` whose labels match `matcher`,
+  // as a scrape would show them at this moment — what an alert rule on `sum(series{matcher})`
+  // reads. `series` is a rendered sample name: a counter or gauge family's name, or a
+  // histogram's `<name>_count`, `<name>_sum` or `<name>_bucket` (the bucket's bound is the label
+  // "le", spelled as rendered: "0.5", "+Inf"). Callback families are included (their function
+  // runs on this thread, without the registry lock, as in `Render`).
+  // NotFound: no family renders `series`, or no sample of it matches (the value is absent,
+  // which an alert evaluates as "no data" rather than 0).
+  absl::StatusOr<double> Sum(std::string_view series, const LabelMatcher& matcher = {}) const;
 
  private:
   absl::Status Register(std::unique_ptr<internal::Family> family) ABSL_LOCKS_EXCLUDED(mu_);

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <ctime>
 #include <limits>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -373,6 +374,69 @@ TEST(CallbackMetricsTest, CallbackMayUseTheRegistry) {
 }
 
 // --- process metrics -----------------------------------------------------------------------
+
+TEST(MetricsSumTest, SumsMatchingSeriesOfCountersAndGauges) {
+  MetricsRegistry r;
+  LEPTON_ASSERT_OK_AND_ASSIGN(CounterFamily * req,
+                              r.AddCounter("req_total", "Requests.", {"deployment", "code"}));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Counter a, req->WithLabels({"web", "200"}));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Counter b, req->WithLabels({"web", "500"}));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Counter c, req->WithLabels({"batch", "500"}));
+  a.Inc(3);
+  b.Inc(4);
+  c.Inc(5);
+  EXPECT_EQ(*r.Sum("req_total"), 12.0);
+  EXPECT_EQ(*r.Sum("req_total", {{"deployment", "web"}}), 7.0);
+  EXPECT_EQ(*r.Sum("req_total", {{"code", "500"}}), 9.0);
+  EXPECT_EQ(*r.Sum("req_total", {{"deployment", "web"}, {"code", "500"}}), 4.0);
+  // Absent is not zero: no matching series, an unknown label or an unknown metric.
+  EXPECT_THAT(r.Sum("req_total", {{"deployment", "nope"}}), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(r.Sum("req_total", {{"region", "eu"}}), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(*r.Sum("req_total", {{"region", ""}}), 12.0);  // a missing label reads as ""
+  EXPECT_THAT(r.Sum("nope_total"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("no metric named nope_total")));
+
+  LEPTON_ASSERT_OK_AND_ASSIGN(GaugeFamily * g, r.AddGauge("temp", "Temperature.", {"room"}));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Gauge g1, g->WithLabels({"a"}));
+  g1.Set(-2.5);
+  EXPECT_EQ(*r.Sum("temp"), -2.5);
+  // A family without any series has no data yet.
+  ASSERT_OK(r.AddGauge("empty", "Nothing yet.").status());
+  EXPECT_THAT(r.Sum("empty"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(MetricsSumTest, HistogramsAreReadThroughTheirRenderedSeriesNames) {
+  MetricsRegistry r;
+  LEPTON_ASSERT_OK_AND_ASSIGN(HistogramFamily * h, r.AddHistogram("lat_seconds", "Latency.", {"d"}, {0.1, 1}));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Histogram x, h->WithLabels({"x"}));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Histogram y, h->WithLabels({"y"}));
+  x.Observe(0.05);
+  x.Observe(0.5);
+  y.Observe(5);
+  EXPECT_EQ(*r.Sum("lat_seconds_count"), 3.0);
+  EXPECT_EQ(*r.Sum("lat_seconds_count", {{"d", "x"}}), 2.0);
+  EXPECT_DOUBLE_EQ(*r.Sum("lat_seconds_sum"), 5.55);
+  EXPECT_EQ(*r.Sum("lat_seconds_bucket", {{"le", "0.1"}}), 1.0);
+  EXPECT_EQ(*r.Sum("lat_seconds_bucket", {{"le", "1"}}), 2.0);  // cumulative, as rendered
+  EXPECT_EQ(*r.Sum("lat_seconds_bucket", {{"le", "+Inf"}, {"d", "y"}}), 1.0);
+  EXPECT_THAT(r.Sum("lat_seconds"), StatusIs(absl::StatusCode::kNotFound));  // not a rendered name
+  EXPECT_THAT(r.Sum("lat_seconds_bucket", {{"le", "0.2"}}), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(MetricsSumTest, IncludesCallbackFamiliesAsRendered) {
+  MetricsRegistry r;
+  std::optional<double> scalar;
+  ASSERT_OK(r.AddCallbackGauge("depth", "Queue depth.", [&] { return scalar; }));
+  EXPECT_THAT(r.Sum("depth"), StatusIs(absl::StatusCode::kNotFound));  // unavailable
+  scalar = 4;
+  EXPECT_EQ(*r.Sum("depth"), 4.0);
+  ASSERT_OK(r.AddCallbackGauge("datasets", "Datasets.", {"namespace"}, [] {
+    return std::vector<CallbackSample>{{{"a"}, 2}, {{"b"}, 3}, {{"a"}, 100}, {{"x", "y"}, 7}};
+  }));
+  // The repeated tuple and the malformed sample are dropped, as in a scrape.
+  EXPECT_EQ(*r.Sum("datasets"), 5.0);
+  EXPECT_EQ(*r.Sum("datasets", {{"namespace", "a"}}), 2.0);
+  EXPECT_THAT(r.Sum("datasets", {{"namespace", "c"}}), StatusIs(absl::StatusCode::kNotFound));
+}
 
 TEST(ProcessMetricsTest, ParsesProcStatWithAwkwardCommandName) {
   const std::string text =

@@ -335,6 +335,40 @@ CREATE TABLE monitor_drift (
 );
 )sql",
        ""},
+      {9, "alerts: alert rules with their persisted state, and their transitions and notifications",
+       // alert_rules.spec is the rule as JSON (alerts/rule.h); state, state_since and active_at
+       // (when the condition began to hold) are kept so that a restart neither re-announces a
+       // firing alert nor forgets to resolve it, and a pending one keeps its `for` progress.
+       // next_event_seq numbers alert_events per rule (incremented under the row lock).
+       R"sql(
+CREATE TABLE alert_rules (
+  name TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  state TEXT NOT NULL,
+  state_since TEXT NOT NULL,
+  active_at TEXT NOT NULL,
+  next_event_seq BIGINT NOT NULL
+);
+CREATE TABLE alert_events (
+  rule TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  previous_state TEXT NOT NULL,
+  value DOUBLE PRECISION,
+  ok BIGINT,
+  http_status BIGINT,
+  attempts BIGINT,
+  detail TEXT NOT NULL,
+  PRIMARY KEY (rule, seq)
+);
+)sql",
+       ""},
   };
   return *migrations;
 }

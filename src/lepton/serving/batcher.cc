@@ -50,77 +50,106 @@ train::Predictions SlicePredictions(const train::Predictions& all, int64_t offse
   return out;
 }
 
+struct Batcher::State {
+  struct Item {
+    std::shared_ptr<const lake::RecordBatch> rows;
+    Done done;
+    std::chrono::steady_clock::time_point arrived;
+  };
+  State(BatchingOptions o, PredictFn p) : options(o), predict(std::move(p)) {}
+
+  // Takes the next batch from the queue (lock held): whole requests in order, up to
+  // max_batch_rows (at least one request), of the first one's schema.
+  std::vector<Item> TakeBatchLocked();
+  void RunBatch(std::vector<Item> items);
+
+  const BatchingOptions options;
+  const PredictFn predict;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Item> queue;
+  int64_t queued_rows = 0;
+  bool stopping = false;
+  Stats stats;
+};
+
 Batcher::Batcher(BatchingOptions options, PredictFn predict)
-    : options_(options), predict_(std::move(predict)) {
-  thread_ = std::thread([this] { Loop(); });
+    : options_(options), state_(std::make_shared<State>(options, std::move(predict))) {
+  thread_ = std::thread(&Batcher::Loop, state_);
 }
 
 Batcher::~Batcher() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->stopping = true;
   }
-  cv_.notify_all();
-  thread_.join();
+  state_->cv.notify_all();
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    thread_.detach();  // destroyed by a `done` callback on the batch thread itself
+  } else {
+    thread_.join();
+  }
 }
 
 void Batcher::Submit(std::shared_ptr<const lake::RecordBatch> rows, Done done) {
+  State& st = *state_;
   bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    queued_rows_ += rows->num_rows();
-    queue_.push_back({std::move(rows), std::move(done), std::chrono::steady_clock::now()});
+    std::lock_guard<std::mutex> lock(st.mu);
+    st.queued_rows += rows->num_rows();
+    st.queue.push_back({std::move(rows), std::move(done), std::chrono::steady_clock::now()});
     // The thread sleeps either for a first request or until a batch is full or due: waking it
     // for every request would cost a futex call each.
-    wake = queue_.size() == 1 || queued_rows_ >= options_.max_batch_rows;
+    wake = st.queue.size() == 1 || st.queued_rows >= st.options.max_batch_rows;
   }
-  if (wake) cv_.notify_one();
+  if (wake) st.cv.notify_one();
 }
 
 Batcher::Stats Batcher::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->stats;
 }
 
-std::vector<Batcher::Item> Batcher::TakeBatchLocked() {
+std::vector<Batcher::State::Item> Batcher::State::TakeBatchLocked() {
   std::vector<Item> items;
   int64_t rows = 0;
-  while (!queue_.empty()) {
-    Item& next = queue_.front();
+  while (!queue.empty()) {
+    Item& next = queue.front();
     const int64_t n = next.rows->num_rows();
-    if (!items.empty() && (rows + n > options_.max_batch_rows || !(next.rows->schema() == items[0].rows->schema()))) {
+    if (!items.empty() && (rows + n > options.max_batch_rows || !(next.rows->schema() == items[0].rows->schema()))) {
       break;
     }
     rows += n;
-    queued_rows_ -= n;
+    queued_rows -= n;
     items.push_back(std::move(next));
-    queue_.pop_front();
+    queue.pop_front();
   }
   return items;
 }
 
-void Batcher::Loop() {
-  const auto delay = absl::ToChronoNanoseconds(options_.max_queue_delay);
-  std::unique_lock<std::mutex> lock(mu_);
+void Batcher::Loop(std::shared_ptr<State> state) {
+  State& st = *state;
+  const auto delay = absl::ToChronoNanoseconds(st.options.max_queue_delay);
+  std::unique_lock<std::mutex> lock(st.mu);
   while (true) {
-    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, nothing left
+    st.cv.wait(lock, [&st] { return st.stopping || !st.queue.empty(); });
+    if (st.queue.empty()) return;  // stopping, nothing left
     // Wait for the batch to fill, at most until the oldest request has waited `delay`.
-    const auto due = queue_.front().arrived + delay;
-    cv_.wait_until(lock, due, [this] { return stopping_ || queued_rows_ >= options_.max_batch_rows; });
-    std::vector<Item> items = TakeBatchLocked();
+    const auto due = st.queue.front().arrived + delay;
+    st.cv.wait_until(lock, due, [&st] { return st.stopping || st.queued_rows >= st.options.max_batch_rows; });
+    std::vector<State::Item> items = st.TakeBatchLocked();
     lock.unlock();
-    RunBatch(std::move(items));
+    st.RunBatch(std::move(items));  // may destroy the Batcher (see the header); `state` lives on
     lock.lock();
   }
 }
 
-void Batcher::RunBatch(std::vector<Item> items) {
+void Batcher::State::RunBatch(std::vector<Item> items) {
   int64_t total = 0;
   for (const Item& item : items) total += item.rows->num_rows();
   absl::StatusOr<train::Predictions> predictions;
   if (items.size() == 1) {
-    predictions = predict_(*items[0].rows);
+    predictions = predict(*items[0].rows);
   } else {
     lake::RecordBatch batch(items[0].rows->schema());
     for (size_t c = 0; c < batch.num_columns(); ++c) {
@@ -128,13 +157,13 @@ void Batcher::RunBatch(std::vector<Item> items) {
         batch.mutable_column(c).AppendRange(item.rows->column(c), 0, item.rows->num_rows());
       }
     }
-    predictions = predict_(batch);
+    predictions = predict(batch);
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++stats_.batches;
-    stats_.requests += static_cast<int64_t>(items.size());
-    stats_.rows += total;
+    std::lock_guard<std::mutex> lock(mu);
+    ++stats.batches;
+    stats.requests += static_cast<int64_t>(items.size());
+    stats.rows += total;
   }
   if (!predictions.ok()) {
     for (Item& item : items) item.done(predictions.status(), total);

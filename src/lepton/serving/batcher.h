@@ -12,8 +12,8 @@
 // batch of its own. Requests whose rows have another schema than the batch's (never, when they
 // are decoded against the same model) are batched separately.
 //
-// Thread-safety: `Submit` and `stats` from any thread. The destructor predicts what is still
-// queued, then joins the thread; `done` callbacks must not destroy the Batcher.
+// Thread-safety: `Submit` and `stats` from any thread. The destructor lets the thread predict
+// what is still queued and end; `done` callbacks may release the Batcher's owner.
 
 #include <chrono>
 #include <condition_variable>
@@ -70,25 +70,15 @@ class Batcher {
   const BatchingOptions& options() const { return options_; }
 
  private:
-  struct Item {
-    std::shared_ptr<const lake::RecordBatch> rows;
-    Done done;
-    std::chrono::steady_clock::time_point arrived;
-  };
-  // Takes the next batch from the queue (lock held): whole requests in order, up to
-  // max_batch_rows (at least one request), of the first one's schema.
-  std::vector<Item> TakeBatchLocked();
-  void Loop();
-  void RunBatch(std::vector<Item> items);
+  // Everything the batch thread touches. Shared with the thread so that the Batcher may be
+  // destroyed on its own thread — which happens when a `done` callback releases the last
+  // reference to the model that owns it: the destructor then detaches instead of joining, and the
+  // thread ends on its own, on state that outlives the Batcher.
+  struct State;
+  static void Loop(std::shared_ptr<State> state);
 
   const BatchingOptions options_;
-  const PredictFn predict_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;
-  int64_t queued_rows_ = 0;
-  bool stopping_ = false;
-  Stats stats_;
+  std::shared_ptr<State> state_;
   std::thread thread_;
 };
 

@@ -152,6 +152,23 @@ TEST(BatcherTest, DestructionAnswersEverythingQueued) {
   EXPECT_EQ(answered.load(), 20);
 }
 
+// Regression: the last request on a swapped-out model version releases the model, which owns the
+// batcher, from the batcher's own thread (found by integration_load_test: join on itself aborted
+// the server).
+TEST(BatcherTest, ADoneCallbackMayReleaseTheLastReference) {
+  EchoModel model;
+  auto batcher = std::make_shared<Batcher>(BatchingOptions{.max_batch_rows = 4, .max_queue_delay = absl::ZeroDuration()},
+                                           [&model](const lake::RecordBatch& b) { return model(b); });
+  std::promise<double> answered;
+  Batcher* raw = batcher.get();
+  raw->Submit(Rows({5}), [keep = batcher, &answered](absl::StatusOr<train::Predictions> p, int64_t) mutable {
+    keep.reset();  // the Batcher is destroyed here, on its own thread
+    answered.set_value(p.ok() ? p->scores[0] : -1);
+  });
+  batcher.reset();  // the callback holds the last reference now
+  EXPECT_EQ(answered.get_future().get(), 5);
+}
+
 TEST(BatcherTest, SlicesMulticlassScoresByRow) {
   train::Predictions all;
   all.task = ml::Task::kMulticlass;

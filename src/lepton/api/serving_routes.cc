@@ -31,6 +31,10 @@ Json DeploymentSchema() {
               {"max_concurrency", Int()},
               {"max_queue", Int()},
               {"queue_timeout_ms", Int()},
+              {"canary", Obj({{"alias", Str()}, {"version", Int()}, {"percent", Num()}})},
+              {"shadow", Obj({{"alias", Str()}, {"version", Int()}})},
+              {"log_sample_rate", Num()},
+              {"batching", Obj({{"max_batch_size", Int()}, {"max_queue_delay_us", Int()}})},
               {"revision", Int()},
               {"created_by", Str()},
               {"created_at", Str()},
@@ -328,7 +332,8 @@ absl::Status AddServingRoutes(Router& router, DeploymentService& deployments, st
   // ------------------------------------------------------------ deployments
   router.Add({.method = "POST", .pattern = "/api/v1/deployments", .operation_id = "deployment.create",
               .summary = "Deploy a registered model ({\"name\", \"model\", \"alias\" | \"version\", \"max_concurrency\", "
-                         "\"max_queue\", \"queue_timeout_ms\"}): loaded and warmed before the answer.",
+                         "\"max_queue\", \"queue_timeout_ms\", \"canary\", \"shadow\", \"log_sample_rate\", "
+                         "\"batching\"}): loaded and warmed before the answer.",
               .tag = tag, .request_schema = DeploymentSchema(), .response_schema = DeploymentSchema(), .success_status = 201},
              [&d](RouteContext& ctx) -> absl::StatusOr<HttpResponse> {
                LEPTON_ASSIGN_OR_RETURN(Json body, ParseJsonBody(ctx.request));

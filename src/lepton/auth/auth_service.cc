@@ -276,13 +276,15 @@ absl::StatusOr<Principal> AuthService::Authenticate(std::string_view token) {
   if (!token.starts_with(kTokenPrefix) || token.size() != kTokenPrefix.size() + kTokenChars) {
     return absl::UnauthenticatedError("malformed token: expected 'lep_' and 43 characters");
   }
-  const std::string hash = TokenHash(token);
   const absl::Time now = clock_.Now();
   if (cache_ttl_ > absl::ZeroDuration()) {
+    // Keyed by the token itself (held in memory no longer than the TTL, like the requests that
+    // carry it): a hit costs no SHA-256.
     std::lock_guard<std::mutex> l(cache_mu_);
-    auto it = cache_.find(hash);
+    auto it = cache_.find(token);
     if (it != cache_.end() && now < it->second.valid_until) return it->second.principal;
   }
+  const std::string hash = TokenHash(token);
   LEPTON_ASSIGN_OR_RETURN(
       store::ResultSet rs,
       store_.Query("SELECT t.id, t.expires_at, t.revoked_at, u.id, u.name, u.disabled "
@@ -308,7 +310,7 @@ absl::StatusOr<Principal> AuthService::Authenticate(std::string_view token) {
   if (cache_ttl_ > absl::ZeroDuration()) {
     std::lock_guard<std::mutex> l(cache_mu_);
     if (cache_.size() >= 10000) cache_.clear();  // bounded: many distinct tokens only cost queries
-    cache_[hash] = Cached{p, valid_until};
+    cache_[std::string(token)] = Cached{p, valid_until};
   }
   return p;
 }

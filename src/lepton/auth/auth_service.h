@@ -10,10 +10,12 @@
 // Thread-safe.
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -122,7 +124,12 @@ class AuthService {
     absl::Time valid_until;
   };
   std::mutex cache_mu_;
-  std::unordered_map<std::string, Cached> cache_;  // by token hash
+  // By token; transparent lookup by string_view.
+  struct TokenHasher {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Cached, TokenHasher, std::equal_to<>> cache_;
 };
 
 // InvalidArgument unless `name` is a valid user name.

@@ -145,8 +145,9 @@ absl::StatusOr<InferRequest> DecodeInferRequest(const Json& body, const std::vec
           as_bool = v.get<double>() != 0;
           use = &as_bool;
         }
-        LEPTON_RETURN_IF_ERROR(train::AppendJsonValue(signature[c], *use, req.rows.mutable_column(c),
-                                                      StrCat(where, ".data[", r, "][", c, "] (", signature[c].name, ")")));
+        if (absl::Status bad = train::AppendJsonValue(signature[c], *use, req.rows.mutable_column(c), ""); !bad.ok()) {
+          return Invalid(StrCat(where, ".data[", r, "][", c, "] (", signature[c].name, ")", bad.message()));
+        }
       }
     }
     return req;
@@ -171,29 +172,33 @@ absl::StatusOr<InferRequest> DecodeInferRequest(const Json& body, const std::vec
     auto found = by_name.find(f.name);
     if (found == by_name.end()) return Invalid(StrCat("inputs: the model's input \"", f.name, "\" is missing"));
     const Json& t = inputs[found->second];
-    const std::string where = StrCat("inputs[", found->second, "] (\"", f.name, "\")");
-    LEPTON_ASSIGN_OR_RETURN(std::vector<int64_t> shape, Shape(t, where));
+    // Built only for an error: this loop runs for every column of every request.
+    const auto where = [&] { return StrCat("inputs[", found->second, "] (\"", f.name, "\")"); };
+    absl::StatusOr<std::vector<int64_t>> shape_or = Shape(t, "");
+    if (!shape_or.ok()) return Invalid(StrCat(where(), shape_or.status().message()));
+    const std::vector<int64_t>& shape = *shape_or;
     if (shape.size() > 2 || (shape.size() == 2 && shape[1] != 1)) {
-      return Invalid(StrCat(where, ".shape: expected [rows] or [rows, 1] for one column"));
+      return Invalid(StrCat(where(), ".shape: expected [rows] or [rows, 1] for one column"));
     }
     const std::string datatype = t["datatype"].get<std::string>();
     if (!Accepts(f.type, datatype)) {
-      return Invalid(StrCat(where, ".datatype: ", datatype, " does not fit the ", lake::DataTypeName(f.type),
+      return Invalid(StrCat(where(), ".datatype: ", datatype, " does not fit the ", lake::DataTypeName(f.type),
                             " input (send ", DatatypeOf(f.type), ")"));
     }
     if (rows >= 0 && shape[0] != rows) {
-      return Invalid(StrCat(where, ".shape: ", shape[0], " rows, but the other inputs have ", rows));
+      return Invalid(StrCat(where(), ".shape: ", shape[0], " rows, but the other inputs have ", rows));
     }
     rows = shape[0];
     values.clear();
     Flatten(t["data"], values);
     if (static_cast<int64_t>(values.size()) != rows) {
-      return Invalid(StrCat(where, ".data: ", values.size(), " elements for ", rows, " rows"));
+      return Invalid(StrCat(where(), ".data: ", values.size(), " elements for ", rows, " rows"));
     }
     lake::Column& col = req.rows.mutable_column(c);
     for (int64_t r = 0; r < rows; ++r) {
-      LEPTON_RETURN_IF_ERROR(train::AppendJsonValue(f, *values[static_cast<size_t>(r)], col,
-                                                    StrCat(where, ".data[", r, "]")));
+      if (absl::Status bad = train::AppendJsonValue(f, *values[static_cast<size_t>(r)], col, ""); !bad.ok()) {
+        return Invalid(StrCat(where(), ".data[", r, "]", bad.message()));
+      }
     }
   }
   return req;

@@ -76,12 +76,16 @@ absl::StatusOr<std::shared_ptr<const serving::LoadedModel>> Serving(const RouteC
 
 // The canary routing key of a request: a hash of its id (so retries of one request get the same
 // version), else random.
-uint64_t RoutingKey(const absl::StatusOr<Json>& body) {
-  if (body.ok() && body->is_object() && body->contains("id") && (*body)["id"].is_string()) {
-    return std::hash<std::string>{}((*body)["id"].get<std::string>());
-  }
+uint64_t RoutingKeyOf(const std::optional<std::string>& id) {
+  if (id) return std::hash<std::string>{}(*id);
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return rng();
+}
+uint64_t RoutingKey(const absl::StatusOr<Json>& body) {
+  if (body.ok() && body->is_object() && body->contains("id") && (*body)["id"].is_string()) {
+    return RoutingKeyOf((*body)["id"].get<std::string>());
+  }
+  return RoutingKeyOf(std::nullopt);
 }
 
 HttpResponse Busy(const absl::Status& s) {
@@ -276,9 +280,15 @@ absl::StatusOr<HttpResponse> Infer(const std::shared_ptr<const InferDeps>& deps,
   int64_t served = 0;
   absl::StatusOr<HttpResponse> early = [&]() -> absl::StatusOr<HttpResponse> {
     LEPTON_ASSIGN_OR_RETURN(int64_t wanted, VersionOf(ctx));
-    // Parsed first: the request id picks canary or primary (the same id, the same version).
-    absl::StatusOr<Json> body = ParseJsonBody(ctx.request);
-    LEPTON_ASSIGN_OR_RETURN(call->routed, d.Route(call->deployment, wanted, RoutingKey(body)));
+    // Parsed first: the request id picks canary or primary (the same id, the same version). The
+    // common request is read without a JSON document (oip.h); anything else, valid or not, goes
+    // through the full parser and decoder.
+    std::optional<serving::FastInferDocument> fast;
+    const std::string_view type = ctx.request.Header("content-type");
+    if (type.empty() || StartsWithIgnoreCase(type, "application/json")) fast = serving::ParseInferRequestFast(ctx.request.body);
+    absl::StatusOr<Json> body = fast ? absl::StatusOr<Json>(Json()) : ParseJsonBody(ctx.request);
+    const uint64_t key = fast ? RoutingKeyOf(fast->id) : RoutingKey(body);
+    LEPTON_ASSIGN_OR_RETURN(call->routed, d.Route(call->deployment, wanted, key));
     const serving::LoadedModel& loaded = *call->routed.serve;
     known = true;
     served = loaded.version;
@@ -290,7 +300,16 @@ absl::StatusOr<HttpResponse> Infer(const std::shared_ptr<const InferDeps>& deps,
     if (absl::IsUnavailable(ticket.status())) return Busy(ticket.status());
     LEPTON_RETURN_IF_ERROR(ticket.status());
     call->ticket = *std::move(ticket);
-    LEPTON_ASSIGN_OR_RETURN(call->request, serving::DecodeInferRequest(*body, loaded.bundle->pipeline().input_signature()));
+    const auto& signature = loaded.bundle->pipeline().input_signature();
+    std::optional<serving::InferRequest> decoded;
+    if (fast) decoded = serving::DecodeInferRequestFast(*fast, signature);
+    if (decoded) {
+      call->request = *std::move(decoded);
+    } else {
+      if (fast) body = ParseJsonBody(ctx.request);  // the full path names the problem
+      LEPTON_RETURN_IF_ERROR(body.status());
+      LEPTON_ASSIGN_OR_RETURN(call->request, serving::DecodeInferRequest(*body, signature));
+    }
     call->rows = std::make_shared<const lake::RecordBatch>(std::move(call->request.rows));
     if (loaded.batcher != nullptr && !call->request.contributions) {
       HttpResponse later;

@@ -1,6 +1,7 @@
 #include "lepton/base/ids.h"
 
 #include <cstdint>
+#include <random>
 
 #include "absl/time/clock.h"
 #include "lepton/base/crypto.h"
@@ -31,6 +32,20 @@ std::string NewId() {
   return out;
 }
 
-std::string NewRequestId() { return HexEncode(RandomBytes(8)); }
+std::string NewRequestId() {
+  // Request ids need uniqueness, not secrecy: a per-thread generator seeded from the system's
+  // randomness once, instead of a getrandom call for every request.
+  thread_local std::mt19937_64 rng = [] {
+    const std::string seed = RandomBytes(8);
+    uint64_t v = 0;
+    for (char c : seed) v = (v << 8) | static_cast<unsigned char>(c);
+    return std::mt19937_64(v);
+  }();
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t v = rng();
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) out[static_cast<size_t>(i)] = kHex[v & 15];
+  return out;
+}
 
 }  // namespace lepton

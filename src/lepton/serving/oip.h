@@ -22,7 +22,9 @@
 //   points         FP64 [n, k] scorecard points per input column (parameters.columns,
 //                  parameters.base_points); with "contributions": true on scorecards
 
+#include <cstdint>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,38 @@ struct InferRequest {
 
 // InvalidArgument naming the problem (`inputs[2] ("duration"): expected …`).
 absl::StatusOr<InferRequest> DecodeInferRequest(const Json& body, const std::vector<lake::Field>& signature);
+
+// The fast path for the common request — one tensor per column, plain ASCII strings, integer
+// and decimal numbers — decoded straight from the body text without a JSON document (the
+// document and DecodeInferRequest cost more than the model on a single-row request). It never
+// reports errors: anything it does not handle, or any request that is not valid, gives nullopt,
+// and the caller decodes the same body with ParseJson + DecodeInferRequest, which accepts or
+// names the problem. Where both succeed they give the same request (tested).
+//
+// Two steps, because the request id picks the version (canary routing) whose signature then
+// types the rows. The document points into `body`, which must outlive it.
+struct FastInferDocument {
+  struct Value {
+    enum Kind : uint8_t { kNull, kBool, kInt, kUnsigned, kDouble, kString } kind = kNull;
+    bool b = false;
+    int64_t i = 0;
+    uint64_t u = 0;
+    double d = 0;
+    std::string_view s;
+  };
+  struct Tensor {
+    std::string_view name, datatype;
+    std::vector<int64_t> shape;
+    std::vector<Value> data;  // row-major, nesting flattened
+  };
+  std::optional<std::string> id;
+  std::vector<std::string> outputs;
+  bool contributions = false;
+  std::vector<Tensor> inputs;
+};
+std::optional<FastInferDocument> ParseInferRequestFast(std::string_view body);
+std::optional<InferRequest> DecodeInferRequestFast(const FastInferDocument& doc,
+                                                   const std::vector<lake::Field>& signature);
 
 // The names of the outputs `model` can give, for metadata and for checking requests.
 std::vector<std::string> OutputNames(const train::Model& model);

@@ -41,6 +41,103 @@ TEST(OipDecodeTest, OneTensorPerColumnFlatOrNestedWithNulls) {
   EXPECT_TRUE(r.rows.column(2).IsNull(1));
 }
 
+// The fast decoder either gives exactly what the full path gives, or gives up.
+const std::vector<lake::Field>& WideSignature() {
+  static const auto* s = new std::vector<lake::Field>{
+      {"age", lake::DataType::kInt64},  {"n32", lake::DataType::kInt32},   {"income", lake::DataType::kDouble},
+      {"f", lake::DataType::kFloat},    {"flag", lake::DataType::kBool},   {"purpose", lake::DataType::kString},
+      {"day", lake::DataType::kDate}};
+  return *s;
+}
+
+// Decodes `text` both ways; the fast way must give up or agree (rows compared as JSON).
+// Returns whether the fast path took it.
+bool FastAgrees(std::string_view text, const std::vector<lake::Field>& signature) {
+  std::optional<InferRequest> fast;
+  if (auto doc = ParseInferRequestFast(text)) fast = DecodeInferRequestFast(*doc, signature);
+  if (!fast) return false;
+  auto body = ParseJson(text);
+  EXPECT_TRUE(body.ok()) << "fast accepted what the parser refuses: " << text;
+  if (!body.ok()) return true;
+  auto slow = DecodeInferRequest(*body, signature);
+  EXPECT_TRUE(slow.ok()) << "fast accepted what the decoder refuses: " << text << " — " << slow.status();
+  if (!slow.ok()) return true;
+  EXPECT_EQ(fast->id, slow->id) << text;
+  EXPECT_EQ(fast->outputs, slow->outputs) << text;
+  EXPECT_EQ(fast->contributions, slow->contributions) << text;
+  EXPECT_EQ(fast->rows.num_rows(), slow->rows.num_rows()) << text;
+  for (int64_t r = 0; r < std::min(fast->rows.num_rows(), slow->rows.num_rows()); ++r) {
+    EXPECT_EQ(train::RowToJson(fast->rows, r).dump(), train::RowToJson(slow->rows, r).dump()) << text;
+  }
+  return true;
+}
+
+TEST(OipFastDecodeTest, AgreesWithTheFullPathOrGivesUp) {
+  const std::string good = R"({"id": "a-1", "parameters": {"contributions": false}, "outputs": [{"name": "score"}],
+    "inputs": [
+      {"name": "age", "shape": [3], "datatype": "INT64", "data": [35, -7, null]},
+      {"name": "n32", "shape": [3, 1], "datatype": "INT32", "data": [[1], [2147483647], [-2147483648]]},
+      {"name": "income", "shape": [3], "datatype": "FP64", "data": [1200.5, 800, -2.5e-300]},
+      {"name": "f", "shape": [3], "datatype": "FP32", "data": [0.1, 16777217, 1e10]},
+      {"name": "flag", "shape": [3], "datatype": "BOOL", "data": [true, false, null]},
+      {"name": "purpose", "shape": [3], "datatype": "BYTES", "data": ["car", "", null]},
+      {"name": "day", "shape": [3], "datatype": "INT32", "data": [19782, 0, null]}]})";
+  // Dates are the full path's (the fast one gives up on them), so drop that column for the check
+  // that the fast path takes the common case.
+  std::vector<lake::Field> no_date(WideSignature().begin(), WideSignature().end() - 1);
+  std::string without_day = good;
+  without_day.erase(without_day.find(",\n      {\"name\": \"day\""), std::string::npos);
+  without_day += "]}";
+  EXPECT_TRUE(FastAgrees(without_day, no_date));
+  EXPECT_FALSE(FastAgrees(good, WideSignature()));  // the date column
+
+  // Cases it leaves to the full path (valid or not); FastAgrees checks nothing slips through.
+  for (std::string_view text : {
+           R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1.0]}]})",      // integral double
+           R"({"inputs": [{"name": "purpose", "shape": [1], "datatype": "BYTES", "data": ["a\"b"]}]})",  // escape
+           R"({"inputs": [{"name": "purpose", "shape": [1], "datatype": "BYTES", "data": ["ü"]}]})",     // non-ASCII
+           R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1], "parameters": {}}]})",
+           R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1]}], "extra": 1})",
+           R"({"id": 5, "inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1]}]})",
+           R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1]}]} trailing)",
+           R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [01]}]})",
+           R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [18446744073709551616]}]})",
+           R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1e999]}]})",
+           R"({"inputs": []})", R"({})", R"([])", R"()"}) {
+    EXPECT_FALSE(FastAgrees(text, {{"age", lake::DataType::kInt64}})) << text;
+    EXPECT_FALSE(FastAgrees(text, {{"purpose", lake::DataType::kString}})) << text;
+  }
+  // Wrong shapes, types and names: refused by the full path, so the fast one must give up too.
+  for (std::string_view text : {
+           R"({"inputs": [{"name": "age", "shape": [2], "datatype": "INT64", "data": [1]}]})",
+           R"({"inputs": [{"name": "age", "shape": [1], "datatype": "BYTES", "data": ["1"]}]})",
+           R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": ["1"]}]})",
+           R"({"inputs": [{"name": "age", "shape": [1, 2], "datatype": "INT64", "data": [1, 2]}]})",
+           R"({"inputs": [{"name": "other", "shape": [1], "datatype": "INT64", "data": [1]}]})",
+           R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1]},
+                          {"name": "age", "shape": [1], "datatype": "INT64", "data": [1]}]})"}) {
+    EXPECT_FALSE(FastAgrees(text, {{"age", lake::DataType::kInt64}})) << text;
+  }
+
+  // Random damage to the good body: whenever the fast path still takes it, the full path agrees.
+  std::mt19937_64 rng(7);
+  const std::string alphabet = "{}[]:,\"0123456789-.eE ntrufalsINT64BYTESdatashapename\\";
+  int taken = 0;
+  for (int i = 0; i < 4000; ++i) {
+    std::string text = without_day;
+    for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) {
+      const size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: text.erase(at, 1); break;
+        default: text.insert(at, 1, alphabet[rng() % alphabet.size()]);
+      }
+    }
+    taken += FastAgrees(text, no_date);
+  }
+  EXPECT_GT(taken, 0);  // some damage (whitespace, digits) leaves a valid request
+}
+
 TEST(OipDecodeTest, OneTwoDimensionalTensorForNumericModels) {
   const std::vector<lake::Field> numeric = {{"a", lake::DataType::kDouble}, {"b", lake::DataType::kInt32},
                                             {"c", lake::DataType::kBool}};

@@ -250,15 +250,17 @@ HttpResponse FinishInfer(const InferDeps& deps, InferCall& call, absl::StatusOr<
   absl::StatusOr<HttpResponse> answer = [&]() -> absl::StatusOr<HttpResponse> {
     LEPTON_RETURN_IF_ERROR(predictions.status());
     const serving::LoadedModel& loaded = *call.routed.serve;
-    LEPTON_ASSIGN_OR_RETURN(Json out, serving::EncodeInferResponse(call.deployment, loaded.version, *loaded.bundle,
-                                                                   call.request, *predictions, explanations));
+    LEPTON_ASSIGN_OR_RETURN(std::string out, serving::EncodeInferResponse(call.deployment, loaded.version, *loaded.bundle,
+                                                                          call.request, *predictions, explanations));
     if (deps.log != nullptr && serving::PredictionLog::Sampled(call.routed.log_sample_rate, call.request.id)) {
       deps.log->Record(call.deployment, PredictionLogLine(call, *predictions));
     }
     if (call.routed.shadow != nullptr) {
       deps.d.Shadow(call.deployment, call.routed.shadow, *call.rows, *std::move(predictions));
     }
-    return HttpResponse::MakeJson(200, out);
+    HttpResponse response;
+    response.body = std::move(out);
+    return response;
   }();
   call.ticket = DeploymentService::Ticket();  // the slot is free once the answer is built
   HttpResponse response = answer.ok() ? *std::move(answer) : ErrorResponse(answer.status());

@@ -213,7 +213,7 @@ std::vector<std::string> OutputNames(const train::Model& model) {
   return out;
 }
 
-absl::StatusOr<Json> EncodeInferResponse(std::string_view model_name, int64_t version, const train::Model& model,
+absl::StatusOr<std::string> EncodeInferResponse(std::string_view model_name, int64_t version, const train::Model& model,
                                          const InferRequest& request, const train::Predictions& p,
                                          const std::vector<train::RowExplanation>* explanations) {
   const std::vector<std::string> known = OutputNames(model);
@@ -232,23 +232,65 @@ absl::StatusOr<Json> EncodeInferResponse(std::string_view model_name, int64_t ve
   // The rows answered (the request's rows may have moved on to a batch).
   const int64_t n = static_cast<int64_t>(p.scores.size()) /
                     (model.task() == ml::Task::kMulticlass ? std::max(p.num_classes, 1) : 1);
-  Json outputs = Json::array();
-  if (wanted("score")) {
-    Json o = {{"name", "score"}, {"datatype", "FP64"}, {"data", p.scores}};
-    if (model.task() == ml::Task::kMulticlass) {
-      o["shape"] = {n, p.num_classes};
-      o["parameters"] = {{"classes", StrJoin(model.classes(), ",")}};
-    } else {
-      o["shape"] = {n};
+  // Written as text (the response of every request): numbers shortest-exact, strings escaped.
+  std::string out = "{\"model_name\":";
+  AppendJsonString(model_name, &out);
+  out += ",\"model_version\":\"";
+  AppendJsonNumber(version, &out);
+  out += "\"";
+  if (request.id) {
+    out += ",\"id\":";
+    AppendJsonString(*request.id, &out);
+  }
+  out += ",\"outputs\":[";
+  bool first = true;
+  auto begin = [&](std::string_view name, std::string_view datatype) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"name\":\"";
+    out += name;
+    out += "\",\"datatype\":\"";
+    out += datatype;
+    out += "\",\"shape\":[";
+    AppendJsonNumber(n, &out);
+  };
+  auto numbers = [&](const std::vector<double>& v) {
+    out += ",\"data\":[";
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendJsonNumber(v[i], &out);
     }
-    outputs.push_back(std::move(o));
+    out += "]}";
+  };
+  if (wanted("score")) {
+    begin("score", "FP64");
+    if (model.task() == ml::Task::kMulticlass) {
+      out += ',';
+      AppendJsonNumber(int64_t{p.num_classes}, &out);
+      out += "],\"parameters\":{\"classes\":";
+      AppendJsonString(StrJoin(model.classes(), ","), &out);
+      out += "}";
+    } else {
+      out += "]";
+    }
+    numbers(p.scores);
   }
   if (model.task() != ml::Task::kRegression && wanted("label")) {
-    outputs.push_back({{"name", "label"}, {"datatype", "BYTES"}, {"shape", {n}}, {"data", p.labels}});
+    begin("label", "BYTES");
+    out += "],\"data\":[";
+    for (size_t i = 0; i < p.labels.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendJsonString(p.labels[i], &out);
+    }
+    out += "]}";
   }
   if (model.scorecard() && wanted("credit_score")) {
-    outputs.push_back({{"name", "credit_score"}, {"datatype", "FP64"}, {"shape", {n}}, {"data", p.credit_scores}});
+    begin("credit_score", "FP64");
+    out += "]";
+    numbers(p.credit_scores);
   }
+  // Explanations are rarer and larger: built as documents.
+  Json extra = Json::array();
   if (explanations != nullptr) {
     const std::vector<lake::Field>& sig = model.pipeline().input_signature();
     std::vector<std::string> columns;
@@ -263,7 +305,7 @@ absl::StatusOr<Json> EncodeInferResponse(std::string_view model_name, int64_t ve
       }
       std::vector<std::string> named = columns;
       named.push_back("bias");
-      outputs.push_back({{"name", "contributions"}, {"datatype", "FP64"},
+      extra.push_back({{"name", "contributions"}, {"datatype", "FP64"},
                          {"shape", {n, static_cast<int64_t>(columns.size()) + 1}}, {"data", data},
                          {"parameters", {{"columns", StrJoin(named, ",")}, {"unit", "log-odds"}}}});
     }
@@ -276,12 +318,16 @@ absl::StatusOr<Json> EncodeInferResponse(std::string_view model_name, int64_t ve
         for (const std::string& c : columns) data.push_back(by.count(c) ? by[c] : 0.0);
         base = e.base_points.value_or(0);
       }
-      outputs.push_back({{"name", "points"}, {"datatype", "FP64"}, {"shape", {n, static_cast<int64_t>(columns.size())}},
+      extra.push_back({{"name", "points"}, {"datatype", "FP64"}, {"shape", {n, static_cast<int64_t>(columns.size())}},
                          {"data", data}, {"parameters", {{"columns", StrJoin(columns, ",")}, {"base_points", base}}}});
     }
   }
-  Json out = {{"model_name", model_name}, {"model_version", StrCat(version)}, {"outputs", std::move(outputs)}};
-  if (request.id) out["id"] = *request.id;
+  for (const Json& e : extra) {
+    if (!first) out += ',';
+    first = false;
+    out += DumpJson(e);
+  }
+  out += "]}";
   return out;
 }
 

@@ -81,9 +81,9 @@ std::optional<InferRequest> DecodeInferRequestFast(const FastInferDocument& doc,
 // The names of the outputs `model` can give, for metadata and for checking requests.
 std::vector<std::string> OutputNames(const train::Model& model);
 
-// The response for `request` against `model` (predictions `p`; `explanations` when the request
+// The response body (JSON text) for `request` against `model` (predictions `p`; `explanations` when the request
 // asked for contributions, else null). InvalidArgument for an unknown requested output.
-absl::StatusOr<Json> EncodeInferResponse(std::string_view model_name, int64_t version, const train::Model& model,
+absl::StatusOr<std::string> EncodeInferResponse(std::string_view model_name, int64_t version, const train::Model& model,
                                          const InferRequest& request, const train::Predictions& p,
                                          const std::vector<train::RowExplanation>* explanations);
 

@@ -249,7 +249,10 @@ TEST(OipEncodeTest, ResponsesCarryScoresLabelsAndContributions) {
   LEPTON_ASSERT_OK_AND_ASSIGN(InferRequest req, DecodeInferRequest(body, model.pipeline().input_signature()));
   LEPTON_ASSERT_OK_AND_ASSIGN(train::Predictions p, model.Predict(req.rows));
   LEPTON_ASSERT_OK_AND_ASSIGN(auto explanations, train::ExplainRows(model, req.rows));
-  LEPTON_ASSERT_OK_AND_ASSIGN(Json out, EncodeInferResponse("web", 3, model, req, p, &explanations));
+  LEPTON_ASSERT_OK_AND_ASSIGN(std::string text, EncodeInferResponse("web", 3, model, req, p, &explanations));
+  LEPTON_ASSERT_OK_AND_ASSIGN(Json out, ParseJson(text));
+  // Scores are written exactly.
+  for (size_t r = 0; r < p.scores.size(); ++r) EXPECT_EQ(out["outputs"][0]["data"][r].get<double>(), p.scores[r]);
   EXPECT_EQ(out["model_name"], "web");
   EXPECT_EQ(out["model_version"], "3");
   EXPECT_EQ(out["id"], "r1");
@@ -268,7 +271,8 @@ TEST(OipEncodeTest, ResponsesCarryScoresLabelsAndContributions) {
   }
   // Picking outputs; an unknown one is a 400.
   req.outputs = {"label"};
-  LEPTON_ASSERT_OK_AND_ASSIGN(out, EncodeInferResponse("web", 3, model, req, p, nullptr));
+  LEPTON_ASSERT_OK_AND_ASSIGN(text, EncodeInferResponse("web", 3, model, req, p, nullptr));
+  LEPTON_ASSERT_OK_AND_ASSIGN(out, ParseJson(text));
   ASSERT_EQ(out["outputs"].size(), 1u);
   EXPECT_EQ(out["outputs"][0]["name"], "label");
   req.outputs = {"proba"};

@@ -93,17 +93,40 @@ std::vector<std::string> PredictionLog::Files(const std::string& deployment) con
 std::vector<Json> PredictionLog::Recent(const std::string& deployment, int64_t version, size_t max_entries) const {
   std::vector<Json> out;
   const std::vector<std::string> files = Files(deployment);
+  // Each file is read backwards in blocks, so that taking the newest entries costs memory for
+  // them, not for the (up to 64 MiB) file.
+  constexpr int64_t kBlock = 1 << 20;
+  auto take = [&](std::string_view line) {
+    if (line.empty()) return;
+    auto j = ParseJson(line);
+    if (!j.ok() || !j->is_object()) return;  // a line being written
+    if (version > 0 && j->value("version", int64_t{0}) != version) return;
+    out.push_back(*std::move(j));
+  };
   for (auto f = files.rbegin(); f != files.rend() && out.size() < max_entries; ++f) {
-    auto text = ReadFile(*f);
-    if (!text.ok()) continue;  // rotated away meanwhile
-    std::vector<std::string_view> lines = Split(*text, '\n');
-    for (auto l = lines.rbegin(); l != lines.rend() && out.size() < max_entries; ++l) {
-      if (l->empty()) continue;
-      auto j = ParseJson(*l);
-      if (!j.ok() || !j->is_object()) continue;
-      if (version > 0 && j->value("version", int64_t{0}) != version) continue;
-      out.push_back(*std::move(j));
+    const int fd = ::open(f->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;  // rotated away meanwhile
+    int64_t pos = ::lseek(fd, 0, SEEK_END);
+    std::string pending;  // the start of a line whose beginning lies before `pos`
+    std::string buf;
+    while (pos > 0 && out.size() < max_entries) {
+      const int64_t n = std::min(kBlock, pos);
+      pos -= n;
+      buf.resize(static_cast<size_t>(n));
+      const ssize_t got = ::pread(fd, buf.data(), static_cast<size_t>(n), pos);
+      if (got != n) break;
+      buf += pending;
+      // Lines after the first newline are complete; newest (last) first.
+      size_t line_end = buf.size();
+      for (size_t nl = buf.rfind('\n', line_end == 0 ? 0 : line_end - 1); nl != std::string::npos && out.size() < max_entries;
+           nl = nl == 0 ? std::string::npos : buf.rfind('\n', nl - 1)) {
+        take(std::string_view(buf).substr(nl + 1, line_end - nl - 1));
+        line_end = nl;
+      }
+      pending.assign(buf, 0, line_end);
+      if (pos == 0 && out.size() < max_entries) take(pending);  // the file's first line
     }
+    ::close(fd);
   }
   return out;
 }

@@ -77,6 +77,27 @@ TEST_F(PredictionLogTest, FilesRotateAndOldOnesAreDeleted) {
   EXPECT_EQ(log.stats().written, 60);
 }
 
+TEST_F(PredictionLogTest, RecentReadsTheNewestEntriesBackwardsAcrossBlocksAndFiles) {
+  // ~1.2 KB lines: 3000 of them span several 1 MiB read blocks and, at 2 MiB per file, two files.
+  PredictionLog log(root_, Clock::System(), {.max_file_bytes = 2 << 20});
+  const std::string pad(1100, 'x');
+  for (int i = 0; i < 3000; ++i) {
+    log.Record({{"deployment", "a"}, {"version", i % 3 == 0 ? 2 : 1}, {"id", StrCat("r", i)}, {"pad", pad}});
+  }
+  log.Flush();
+  ASSERT_GE(log.Files("a").size(), 2u);
+  const std::vector<Json> newest = log.Recent("a", 0, 2500);
+  ASSERT_EQ(newest.size(), 2500u);
+  for (size_t k = 0; k < newest.size(); ++k) EXPECT_EQ(newest[k]["id"], StrCat("r", 2999 - static_cast<int>(k))) << k;
+  const std::vector<Json> all = log.Recent("a", 0, 100000);
+  EXPECT_EQ(all.size(), 3000u);
+  EXPECT_EQ(all.back()["id"], "r0");  // the first line of the oldest file
+  const std::vector<Json> v2 = log.Recent("a", 2, 5);
+  ASSERT_EQ(v2.size(), 5u);
+  EXPECT_EQ(v2[0]["id"], "r2997");  // i % 3 == 0 went to version 2
+  EXPECT_EQ(v2[1]["id"], "r2994");
+}
+
 TEST_F(PredictionLogTest, SamplingFollowsTheRateAndTheRequestId) {
   EXPECT_TRUE(PredictionLog::Sampled(1.0, std::nullopt));
   EXPECT_FALSE(PredictionLog::Sampled(0.0, std::string("x")));

@@ -17,20 +17,14 @@ bool IsNumericType(lake::DataType t) {
          t == lake::DataType::kDouble;
 }
 
-bool NumericDatatype(std::string_view d) {
-  static const std::vector<std::string_view> kNumeric = {"INT8",  "INT16",  "INT32",  "INT64", "UINT8", "UINT16",
-                                                         "UINT32", "UINT64", "FP16", "FP32",  "FP64"};
-  return std::find(kNumeric.begin(), kNumeric.end(), d) != kNumeric.end();
-}
-
 // The datatypes a column of type `t` accepts.
 bool Accepts(lake::DataType t, std::string_view datatype) {
   switch (t) {
     case lake::DataType::kBool: return datatype == "BOOL";
     case lake::DataType::kString: return datatype == "BYTES";
     case lake::DataType::kDate:
-    case lake::DataType::kTimestamp: return datatype == "BYTES" || NumericDatatype(datatype);
-    default: return NumericDatatype(datatype);
+    case lake::DataType::kTimestamp: return datatype == "BYTES" || IsNumericOipDatatype(datatype);
+    default: return IsNumericOipDatatype(datatype);
   }
 }
 
@@ -67,6 +61,11 @@ absl::StatusOr<std::vector<int64_t>> Shape(const Json& t, const std::string& whe
 }
 
 }  // namespace
+
+bool IsNumericOipDatatype(std::string_view d) {
+  return d == "FP64" || d == "FP32" || d == "INT64" || d == "INT32" || d == "INT16" || d == "INT8" || d == "UINT64" ||
+         d == "UINT32" || d == "UINT16" || d == "UINT8" || d == "FP16";
+}
 
 absl::StatusOr<InferRequest> DecodeInferRequest(const Json& body, const std::vector<lake::Field>& signature) {
   if (!body.is_object()) return Invalid("body: expected an inference request object");
@@ -124,7 +123,7 @@ absl::StatusOr<InferRequest> DecodeInferRequest(const Json& body, const std::vec
       return Invalid(StrCat(where, ": a single tensor must have shape [rows, ", signature.size(),
                             "] (the model's inputs in order), or send one tensor per input column"));
     }
-    if (!NumericDatatype(datatype)) return Invalid(StrCat(where, ".datatype: expected a numeric datatype, got ", datatype));
+    if (!IsNumericOipDatatype(datatype)) return Invalid(StrCat(where, ".datatype: expected a numeric datatype, got ", datatype));
     for (const lake::Field& f : signature) {
       if (!IsNumericType(f.type) && f.type != lake::DataType::kBool) {
         return Invalid(StrCat(where, ": the model's input \"", f.name, "\" is ", lake::DataTypeName(f.type),

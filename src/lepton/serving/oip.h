@@ -78,6 +78,9 @@ std::optional<FastInferDocument> ParseInferRequestFast(std::string_view body);
 std::optional<InferRequest> DecodeInferRequestFast(const FastInferDocument& doc,
                                                    const std::vector<lake::Field>& signature);
 
+// True for the OIP numeric datatypes (INT8…INT64, UINT8…UINT64, FP16, FP32, FP64).
+bool IsNumericOipDatatype(std::string_view datatype);
+
 // The names of the outputs `model` can give, for metadata and for checking requests.
 std::vector<std::string> OutputNames(const train::Model& model);
 

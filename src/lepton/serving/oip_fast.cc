@@ -171,11 +171,6 @@ class Reader {
   const char* end_;
 };
 
-bool NumericDatatypeFast(std::string_view d) {
-  return d == "FP64" || d == "FP32" || d == "INT64" || d == "INT32" || d == "INT16" || d == "INT8" || d == "UINT64" ||
-         d == "UINT32" || d == "UINT16" || d == "UINT8" || d == "FP16";
-}
-
 // Appends `v` to `col` exactly as AppendJsonValue would from the parsed document; false when it
 // would not accept it (or the case is left to the full path: dates, timestamps, integral doubles).
 bool AppendFast(lake::DataType type, const Value& v, lake::Column& col) {
@@ -329,7 +324,7 @@ std::optional<InferRequest> DecodeInferRequestFast(const FastInferDocument& doc,
     }
     const bool accepted = f.type == lake::DataType::kBool     ? tensor.datatype == "BOOL"
                           : f.type == lake::DataType::kString ? tensor.datatype == "BYTES"
-                                                              : NumericDatatypeFast(tensor.datatype);
+                                                              : IsNumericOipDatatype(tensor.datatype);
     if (!accepted) return std::nullopt;
     if (rows >= 0 && tensor.shape[0] != rows) return std::nullopt;
     rows = tensor.shape[0];

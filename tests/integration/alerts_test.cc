@@ -20,11 +20,14 @@
 #include "lepton/base/strings.h"
 #include "lepton/base/testing/status_matchers.h"
 #include "lepton/store/testing/test_store.h"
+#include "http_testing.h"
 #include "process.h"
 
 namespace lepton {
 namespace {
 
+using ::lepton::testing::HttpCall;
+using ::lepton::testing::JsonBody;
 using ::lepton::testing::ServerProcess;
 using ::testing::HasSubstr;
 
@@ -93,18 +96,9 @@ class AlertsIntegrationTest : public ::testing::TestWithParam<std::string> {
 
   api::HttpResponse Http(const std::string& method, const std::string& target, const std::string& token,
                          const std::string& body = "") {
-    auto client = api::HttpClient::Create(server_->url());
-    EXPECT_OK(client);
-    client->set_token(token);
-    auto r = client->Send(method, target, body);
-    EXPECT_OK(r);
-    return r.ok() ? *r : api::HttpResponse{.status = 0};
+    return HttpCall(server_->url(), method, target, token, body);
   }
-  static Json Body(const api::HttpResponse& r) {
-    auto j = ParseJson(r.body);
-    EXPECT_TRUE(j.ok()) << r.body;
-    return j.ok() ? *j : Json();
-  }
+  static Json Body(const api::HttpResponse& r) { return JsonBody(r); }
   // The rule's entry in GET /api/v1/alerts.
   Json Alert(const std::string& name) {
     for (const Json& a : Body(Http("GET", "/api/v1/alerts", admin_))) {

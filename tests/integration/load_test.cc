@@ -27,12 +27,14 @@
 #include "lepton/base/json.h"
 #include "lepton/base/strings.h"
 #include "lepton/base/testing/status_matchers.h"
+#include "http_testing.h"
 #include "load.h"
 #include "process.h"
 
 namespace lepton {
 namespace {
 
+using ::lepton::testing::HttpCall;
 using ::lepton::testing::LoadGenerator;
 using ::lepton::testing::LoadOptions;
 using ::lepton::testing::LoadResult;
@@ -154,12 +156,7 @@ class LoadTest : public ::testing::Test {
   }
 
   api::HttpResponse Http(const std::string& method, const std::string& target, const std::string& body = "") {
-    auto client = api::HttpClient::Create(server_->url());
-    EXPECT_OK(client);
-    client->set_token(token_);
-    auto r = client->Send(method, target, body);
-    EXPECT_TRUE(r.ok()) << method << " " << target << ": " << r.status();
-    return r.ok() ? *r : api::HttpResponse{.status = 0};
+    return HttpCall(server_->url(), method, target, token_, body);
   }
   static Json Body(const api::HttpResponse& r) {
     auto j = ParseJson(r.body);

@@ -53,7 +53,9 @@ struct Reply {
 // client keeps the connection alive. Lives as long as an operation holds it.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Reply& reply) : socket_(std::move(socket)), reply_(reply) {}
+  Session(tcp::socket socket, const Reply& reply) : socket_(std::move(socket)), reply_(reply) {
+    buffer_.reserve(8 * 1024);  // one read per typical request, as Lepton's sessions
+  }
 
   void Start() {
     beast::error_code ec;

@@ -118,11 +118,18 @@ class HttpServer::Impl {
 
 namespace {
 
+// The initial capacity of each connection's read buffer (see Session's constructor).
+constexpr size_t kReadBufferBytes = 8 * 1024;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Worker& worker, HttpServer::Impl& server)
       : stream_(std::move(socket)), worker_(worker), server_(server) {
     ++server_.open_connections;
+    // Beast reads max(512, free capacity) bytes at a time and its parser consumes the body as it
+    // arrives, so an unreserved buffer never grows and a 1.6 KB request took four recvmsg calls
+    // (plus four reactor polls). With 8 KiB a typical request is one read.
+    buffer_.reserve(kReadBufferBytes);
   }
   ~Session() {
     worker_.sessions.erase(this);

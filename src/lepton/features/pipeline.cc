@@ -476,7 +476,8 @@ absl::Status Pipeline::TransformInto(const lake::RecordBatch& batch, FeatureMatr
   const int64_t rows = batch.num_rows();
   const size_t width = output_columns_.size();
   out->rows = rows;
-  out->columns = output_columns_;
+  // A matrix reused across calls (online inference) already has the names: no copy then.
+  if (out->columns != output_columns_) out->columns = output_columns_;
   out->sparse = sparse_;
   thread_local internal::Values v;
   thread_local std::vector<uint8_t> missing;

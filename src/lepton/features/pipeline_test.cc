@@ -196,6 +196,24 @@ TEST_F(GermanPipelineTest, OneRowTransformsEqualTheBatchOnEveryRowAndAreFast) {
   std::printf("[ measure  ] 1-row transform, %zu inputs -> %zu outputs: %.2f us/row\n",
               p.input_signature().size(), p.output_columns().size(), us);
   EXPECT_LT(us, 500.0);  // generous: the point is the per-request path, not a benchmark
+
+  // A matrix reused by another pipeline (serving keeps one per thread for every model) takes
+  // that pipeline's names and values, and back.
+  LEPTON_ASSERT_OK_AND_ASSIGN(Pipeline other, Pipeline::Create(*ParseJson(
+      R"({"columns": [{"name": "age", "steps": [{"type": "standardize"}]},
+                      {"name": "purpose", "steps": [{"type": "one_hot"}]}]})")));
+  ASSERT_OK(other.Fit(*rows_, *target_));
+  ASSERT_NE(other.output_columns(), p.output_columns());
+  LEPTON_ASSERT_OK_AND_ASSIGN(FeatureMatrix other_all, other.Transform(*rows_));
+  for (int64_t r : {0, 1, 999}) {
+    ASSERT_OK(other.TransformInto(singles[static_cast<size_t>(r)], &one));
+    EXPECT_EQ(one.columns, other.output_columns());
+    ASSERT_EQ(one.values.size(), other.output_columns().size());
+    EXPECT_EQ(std::memcmp(one.values.data(), other_all.Row(r).data(), one.values.size() * sizeof(float)), 0);
+    ASSERT_OK(p.TransformInto(singles[static_cast<size_t>(r)], &one));
+    EXPECT_EQ(one.columns, p.output_columns());
+    EXPECT_EQ(std::memcmp(one.values.data(), all.Row(r).data(), one.values.size() * sizeof(float)), 0);
+  }
 }
 
 TEST_F(GermanPipelineTest, ReportHasImputationValuesAndIvRanking) {

@@ -22,8 +22,10 @@
 //   points         FP64 [n, k] scorecard points per input column (parameters.columns,
 //                  parameters.base_points); with "contributions": true on scorecards
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <string>
 #include <vector>
@@ -64,15 +66,22 @@ struct FastInferDocument {
     double d = 0;
     std::string_view s;
   };
+  // A tensor's data is `values[data_begin, data_begin + data_size)`: one vector for the whole
+  // request, so that a 20-column request costs two allocations, not two per column.
   struct Tensor {
+    static constexpr int kMaxDims = 4;  // more: give up (the full parser decides)
     std::string_view name, datatype;
-    std::vector<int64_t> shape;
-    std::vector<Value> data;  // row-major, nesting flattened
+    std::array<int64_t, kMaxDims> shape{};
+    int ndim = 0;
+    size_t data_begin = 0, data_size = 0;
   };
   std::optional<std::string> id;
   std::vector<std::string> outputs;
   bool contributions = false;
   std::vector<Tensor> inputs;
+  std::vector<Value> values;  // every tensor's data, row-major, nesting flattened
+
+  std::span<const Value> data(const Tensor& t) const { return {values.data() + t.data_begin, t.data_size}; }
 };
 std::optional<FastInferDocument> ParseInferRequestFast(std::string_view body);
 std::optional<InferRequest> DecodeInferRequestFast(const FastInferDocument& doc,

@@ -124,7 +124,7 @@ class Reader {
     } while (Consume(','));
     return Consume(']');
   }
-  bool Shape(std::vector<int64_t>* out) {
+  bool Shape(FastInferDocument::Tensor* t) {
     if (!Consume('[')) return false;
     if (Consume(']')) return false;  // the full parser names an empty shape
     do {
@@ -132,11 +132,13 @@ class Reader {
       if (!Number(&v) || v.kind != Value::kUnsigned || v.u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
         return false;
       }
-      out->push_back(static_cast<int64_t>(v.u));
+      if (t->ndim == FastInferDocument::Tensor::kMaxDims) return false;
+      t->shape[static_cast<size_t>(t->ndim++)] = static_cast<int64_t>(v.u);
     } while (Consume(','));
     return Consume(']');
   }
-  bool Tensor(FastInferDocument::Tensor* t) {
+  // One tensor object; its data is appended to `values`.
+  bool Tensor(FastInferDocument::Tensor* t, std::vector<Value>* values) {
     if (!Consume('{')) return false;
     bool name = false, datatype = false, shape = false, data = false;
     if (Consume('}')) return false;
@@ -153,10 +155,12 @@ class Reader {
         ok = String(&t->datatype);
       } else if (key == "shape") {
         seen = &shape;
-        ok = Shape(&t->shape);
+        ok = Shape(t);
       } else if (key == "data") {
         seen = &data;
-        ok = Data(&t->data);
+        t->data_begin = values->size();
+        ok = Data(values);
+        t->data_size = values->size() - t->data_begin;
       } else {
         return false;  // "parameters" of a tensor and the like: the full parser decides
       }
@@ -240,6 +244,8 @@ bool AppendFast(lake::DataType type, const Value& v, lake::Column& col) {
 std::optional<FastInferDocument> ParseInferRequestFast(std::string_view body) {
   Reader in(body);
   FastInferDocument doc;
+  doc.inputs.reserve(32);  // one allocation each for a typical request
+  doc.values.reserve(64);
   if (!in.Consume('{') || in.Consume('}')) return std::nullopt;
   bool id = false, inputs = false, outputs = false, parameters = false;
   do {
@@ -254,7 +260,7 @@ std::optional<FastInferDocument> ParseInferRequestFast(std::string_view body) {
       if (!in.Consume('[') || in.Consume(']')) return std::nullopt;
       do {
         doc.inputs.emplace_back();
-        if (!in.Tensor(&doc.inputs.back())) return std::nullopt;
+        if (!in.Tensor(&doc.inputs.back(), &doc.values)) return std::nullopt;
       } while (in.Consume(','));
       if (!in.Consume(']')) return std::nullopt;
       inputs = true;
@@ -319,7 +325,7 @@ std::optional<InferRequest> DecodeInferRequestFast(const FastInferDocument& doc,
     if (t == doc.inputs.size() || used[t]) return std::nullopt;
     used[t] = true;
     const FastInferDocument::Tensor& tensor = doc.inputs[t];
-    if (tensor.shape.empty() || tensor.shape.size() > 2 || (tensor.shape.size() == 2 && tensor.shape[1] != 1)) {
+    if (tensor.ndim == 0 || tensor.ndim > 2 || (tensor.ndim == 2 && tensor.shape[1] != 1)) {
       return std::nullopt;
     }
     const bool accepted = f.type == lake::DataType::kBool     ? tensor.datatype == "BOOL"
@@ -328,9 +334,9 @@ std::optional<InferRequest> DecodeInferRequestFast(const FastInferDocument& doc,
     if (!accepted) return std::nullopt;
     if (rows >= 0 && tensor.shape[0] != rows) return std::nullopt;
     rows = tensor.shape[0];
-    if (static_cast<int64_t>(tensor.data.size()) != rows) return std::nullopt;
+    if (static_cast<int64_t>(tensor.data_size) != rows) return std::nullopt;
     lake::Column& col = req.rows.mutable_column(c);
-    for (const Value& v : tensor.data) {
+    for (const Value& v : doc.data(tensor)) {
       if (!AppendFast(f.type, v, col)) return std::nullopt;
     }
   }

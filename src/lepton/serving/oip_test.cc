@@ -113,6 +113,8 @@ TEST(OipFastDecodeTest, AgreesWithTheFullPathOrGivesUp) {
            R"({"inputs": [{"name": "age", "shape": [1], "datatype": "BYTES", "data": ["1"]}]})",
            R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": ["1"]}]})",
            R"({"inputs": [{"name": "age", "shape": [1, 2], "datatype": "INT64", "data": [1, 2]}]})",
+           R"({"inputs": [{"name": "age", "shape": [1, 1, 1], "datatype": "INT64", "data": [[[1]]]}]})",
+           R"({"inputs": [{"name": "age", "shape": [1, 1, 1, 1, 1], "datatype": "INT64", "data": [1]}]})",
            R"({"inputs": [{"name": "other", "shape": [1], "datatype": "INT64", "data": [1]}]})",
            R"({"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1]},
                           {"name": "age", "shape": [1], "datatype": "INT64", "data": [1]}]})"}) {

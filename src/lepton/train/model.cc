@@ -162,7 +162,13 @@ absl::StatusOr<Model> Model::Make(features::Pipeline pipeline,
 }
 
 absl::StatusOr<Predictions> Model::Predict(const lake::RecordBatch& batch) const {
-  LEPTON_ASSIGN_OR_RETURN(features::FeatureMatrix x, pipeline_.Transform(batch));
+  // Small batches (online inference) transform into a per-thread matrix that keeps its buffers
+  // and column names, so a request allocates nothing for its features; large ones get their own.
+  constexpr int64_t kReusedMatrixMaxRows = 256;
+  thread_local features::FeatureMatrix reused;
+  features::FeatureMatrix own;
+  features::FeatureMatrix& x = batch.num_rows() <= kReusedMatrixMaxRows ? reused : own;
+  LEPTON_RETURN_IF_ERROR(pipeline_.TransformInto(batch, &x));
   Predictions p;
   p.task = task();
   p.num_classes = task() == ml::Task::kMulticlass ? static_cast<int>(classes_.size()) : 1;

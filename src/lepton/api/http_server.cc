@@ -2,10 +2,12 @@
 #include "lepton/base/strings.h"
 #include "lepton/api/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -56,6 +58,43 @@ bool ToHttpRequest(http::request<http::string_body>& req, HttpRequest* out) {
   }
   out->body = std::move(req.body());
   return ParseTarget(out->target, &out->path, &out->query);
+}
+
+// Appends `value` without CR or LF (a header value must not end the header early).
+void AppendHeaderValue(std::string_view value, std::string* out) {
+  for (char c : value) out->push_back(c == '\r' || c == '\n' ? ' ' : c);
+}
+
+// The status line and headers of a response whose body is `body_size` bytes, as Beast writes
+// them after `keep_alive` and `prepare_payload`: Content-Length unless the status forbids a body
+// (1xx, 204, 304); Connection only where it differs from the version's default. Written as text
+// because Beast's fields allocate per header and its serializer costs more than the handler on a
+// small inference request.
+void AppendResponseHead(const HttpResponse& response, size_t body_size, unsigned version, bool keep_alive,
+                        std::string* out) {
+  out->append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out->append(std::to_string(response.status));
+  out->push_back(' ');
+  const beast::string_view reason = http::obsolete_reason(static_cast<http::status>(response.status));
+  out->append(reason.data(), reason.size());
+  out->append("\r\nServer: lepton\r\nContent-Type: ");
+  AppendHeaderValue(response.content_type, out);
+  out->append("\r\n");
+  for (const auto& [name, value] : response.headers) {
+    AppendHeaderValue(name, out);
+    out->append(": ");
+    AppendHeaderValue(value, out);
+    out->append("\r\n");
+  }
+  const bool no_body = response.status / 100 == 1 || response.status == 204 || response.status == 304;
+  if (!no_body) {
+    out->append("Content-Length: ");
+    out->append(std::to_string(body_size));
+    out->append("\r\n");
+  }
+  if (version >= 11 && !keep_alive) out->append("Connection: close\r\n");
+  if (version < 11 && keep_alive) out->append("Connection: keep-alive\r\n");
+  out->append("\r\n");
 }
 
 int StatusForParseError(beast::error_code ec) {
@@ -120,6 +159,8 @@ namespace {
 
 // The initial capacity of each connection's read buffer (see Session's constructor).
 constexpr size_t kReadBufferBytes = 8 * 1024;
+// A request body buffer up to this capacity is kept for the connection's next request.
+constexpr size_t kSpareBodyMaxBytes = 64 * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -156,6 +197,7 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = false;
     parser_.emplace();
     ConfigureParser(*parser_, server_.options());
+    parser_->get().body() = std::move(spare_body_);  // empty; keeps the last body's capacity
     stream_.expires_after(ToChrono(first_ ? server_.options().read_timeout
                                           : server_.options().idle_timeout));
     first_ = false;
@@ -233,6 +275,12 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     ++server_.requests_served;
+    // The next request's body reuses this one's buffer (one allocation less per request), unless
+    // it is large.
+    if (request.body.capacity() <= kSpareBodyMaxBytes) {
+      spare_body_ = std::move(request.body);
+      spare_body_.clear();
+    }
     const bool keep_alive = req.keep_alive() && !server_.draining();
     if (response.deferred) return AwaitDeferred(std::move(response.deferred), req.version(), keep_alive);
     Write(std::move(response), req.version(), keep_alive);
@@ -275,18 +323,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Write(HttpResponse response, unsigned version, bool keep_alive) {
     if (response.producer) return WriteStream(std::move(response), version, keep_alive);
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(version);
-    res->result(static_cast<unsigned>(response.status));
-    res->set(http::field::server, "lepton");
-    res->set(http::field::content_type, response.content_type);
-    for (auto& [k, v] : response.headers) res->set(k, v);
-    res->body() = std::move(response.body);
-    res->keep_alive(keep_alive);
-    res->prepare_payload();
+    // The head and body live in the session until the write completes (one write at a time).
+    out_head_.clear();
+    out_body_ = std::move(response.body);
+    const bool no_body = response.status / 100 == 1 || response.status == 204 || response.status == 304;
+    if (no_body) out_body_.clear();
+    AppendResponseHead(response, out_body_.size(), version, keep_alive, &out_head_);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(out_head_), net::buffer(out_body_)};
     stream_.expires_after(ToChrono(server_.options().read_timeout));
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !res->keep_alive()) return self->Close();
+    net::async_write(stream_, buffers, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+      if (ec || !keep_alive) return self->Close();
       self->ReadHeader();
     });
   }
@@ -400,6 +446,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::string spare_body_;  // an empty string with capacity, for the next request's body
+  std::string out_head_, out_body_;  // the response being written (Write)
   Worker& worker_;
   HttpServer::Impl& server_;
   std::string remote_;

@@ -18,6 +18,7 @@
 
 #include "gtest/gtest.h"
 #include "lepton/api/http_client.h"
+#include "lepton/base/strings.h"
 #include "lepton/base/testing/status_matchers.h"
 
 namespace lepton::api {
@@ -94,6 +95,14 @@ class HttpServerTest : public ::testing::Test {
       ++handled_;
       if (stream_handler_ && r.path.starts_with("/stream")) return stream_handler_(r);
       if (r.path == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      if (r.path.starts_with("/status/")) {  // that status, an extra header (with a CR LF), a body
+        HttpResponse res;
+        res.status = std::stoi(r.path.substr(8));
+        res.content_type = "text/plain";
+        res.headers.push_back({"X-Extra", "a\r\nInjected: 1"});
+        res.body = "hello";
+        return res;
+      }
       HttpResponse res = HttpResponse::MakeJson(
           200, {{"method", r.method}, {"path", r.path}, {"body_bytes", r.body.size()}});
       return res;
@@ -125,6 +134,50 @@ TEST_F(HttpServerTest, ServesAndKeepsConnectionsAlive) {
   EXPECT_THAT(second, HasSubstr("\"body_bytes\":3"));
   EXPECT_FALSE(c.closed());
   EXPECT_EQ(handled_.load(), 2);
+}
+
+TEST_F(HttpServerTest, ResponseHeadsFollowTheVersionAndStatus) {
+  StartServer();
+  {
+    RawConn c(server_->port());
+    c.Send("GET /status/201 HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(c.ReadUntil("hello"),
+              "HTTP/1.1 201 Created\r\nServer: lepton\r\nContent-Type: text/plain\r\n"
+              "X-Extra: a  Injected: 1\r\nContent-Length: 5\r\n\r\nhello");
+    // No body and no Content-Length for 204; the connection stays open.
+    c.Send("GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(c.ReadUntil("\r\n\r\n"),
+              "HTTP/1.1 204 No Content\r\nServer: lepton\r\nContent-Type: text/plain\r\n"
+              "X-Extra: a  Injected: 1\r\n\r\n");
+    // Connection: close asked for: said and done.
+    c.Send("GET /status/200 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const std::string closing = c.ReadAll();
+    EXPECT_THAT(closing, HasSubstr("Content-Length: 5\r\nConnection: close\r\n\r\nhello"));
+    EXPECT_TRUE(c.closed());
+  }
+  {
+    // HTTP/1.0: closed by default; kept alive, and said so, when asked.
+    RawConn c(server_->port());
+    c.Send("GET /status/200 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_THAT(c.ReadUntil("hello"), StartsWith("HTTP/1.0 200 OK\r\n"));
+    c.Send("GET /status/200 HTTP/1.0\r\n\r\n");
+    const std::string last = c.ReadAll();
+    EXPECT_THAT(last, StartsWith("HTTP/1.0 200 OK\r\n"));
+    EXPECT_THAT(last, ::testing::Not(HasSubstr("Connection:")));
+    EXPECT_TRUE(c.closed());
+  }
+}
+
+TEST_F(HttpServerTest, BodiesOfDifferentSizesOnOneConnectionAreEachWhole) {
+  // The connection reuses its body buffer: a long body, then short ones, then one past the size
+  // kept, then an empty one.
+  StartServer();
+  RawConn c(server_->port());
+  for (size_t n : {size_t{3000}, size_t{10}, size_t{0}, size_t{100000}, size_t{7}, size_t{0}}) {
+    c.Send(lepton::StrCat("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: ", n, "\r\n\r\n", std::string(n, 'z')));
+    EXPECT_THAT(c.ReadUntil("\"/b\""), HasSubstr(lepton::StrCat("\"body_bytes\":", n, ","))) << n;
+  }
+  EXPECT_FALSE(c.closed());
 }
 
 TEST_F(HttpServerTest, OversizedBodyIs413AndConnectionCloses) {

@@ -211,7 +211,10 @@ struct InferCall {
 // The prediction-log line of a request, written as text (no JSON document per row).
 std::string PredictionLogLine(const InferCall& call, const train::Predictions& p) {
   const serving::LoadedModel& loaded = *call.routed.serve;
-  std::string line = "{\"ts\":";
+  std::string line;
+  // About the size of a line (one allocation instead of one per doubling).
+  line.reserve(256 + 40 * static_cast<size_t>(call.rows->num_rows()) * call.rows->num_columns());
+  line += "{\"ts\":";
   AppendJsonString(FormatTimestamp(absl::Now()), &line);
   line += ",\"deployment\":";
   AppendJsonString(call.deployment, &line);

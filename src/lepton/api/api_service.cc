@@ -208,7 +208,7 @@ HttpResponse ApiService::Dispatch(const HttpRequest& request, const std::string&
   *action = spec.operation_id;
   RouteContext ctx{request, std::move(match.params), nullptr, request_id};
 
-  auth::Principal principal;
+  std::shared_ptr<const auth::Principal> principal;
   if (spec.authenticated) {
     const std::string_view header = request.Header("authorization");
     absl::Status s;
@@ -217,7 +217,7 @@ HttpResponse ApiService::Dispatch(const HttpRequest& request, const std::string&
     } else if (!StartsWithIgnoreCase(header, "bearer ")) {
       s = absl::UnauthenticatedError("Authorization header must be 'Bearer <token>'");
     } else {
-      auto p = auth_.Authenticate(StripWhitespace(header.substr(7)));
+      auto p = auth_.AuthenticateShared(StripWhitespace(header.substr(7)));
       if (p.ok()) principal = *std::move(p);
       s = p.status();
     }
@@ -226,10 +226,10 @@ HttpResponse ApiService::Dispatch(const HttpRequest& request, const std::string&
       Audit(request, request_id, *actor, *action, r.status, ToStd(s.message()));
       return r;
     }
-    *actor = principal.user_name;
-    ctx.principal = &principal;
+    *actor = principal->user_name;
+    ctx.principal = principal.get();
     if (spec.permission) {
-      absl::Status allowed = auth::Authorize(principal, spec.permission->action,
+      absl::Status allowed = auth::Authorize(*principal, spec.permission->action,
                                              ExpandResource(spec.permission->resource, ctx));
       if (!allowed.ok()) {
         HttpResponse r = ErrorResponse(allowed);

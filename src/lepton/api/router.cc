@@ -28,9 +28,9 @@ void Router::Add(RouteSpec spec, RouteHandler handler) {
 namespace {
 
 // Matches `path` segments against `route`; returns the number of literal segments matched
-// (higher is more specific), or -1 for no match.
+// (higher is more specific), or -1 for no match. `params` gets views into the route and path.
 int MatchSegments(const Route& route, const std::vector<std::string_view>& path,
-                  std::vector<std::pair<std::string, std::string>>* params) {
+                  std::vector<std::pair<std::string_view, std::string_view>>* params) {
   if (route.segments.size() != path.size()) return -1;
   int literals = 0;
   params->clear();
@@ -38,7 +38,7 @@ int MatchSegments(const Route& route, const std::vector<std::string_view>& path,
     const std::string& seg = route.segments[i];
     if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
       if (path[i].empty()) return -1;
-      params->emplace_back(seg.substr(1, seg.size() - 2), std::string(path[i]));
+      params->emplace_back(std::string_view(seg).substr(1, seg.size() - 2), path[i]);
     } else if (seg == path[i]) {
       ++literals;
     } else {
@@ -51,25 +51,35 @@ int MatchSegments(const Route& route, const std::vector<std::string_view>& path,
 }  // namespace
 
 Router::Match Router::Find(std::string_view method, std::string_view path) const {
-  const std::vector<std::string_view> parts = Split(path, '/');
+  // Called for every request: the scratch vectors are per thread, and parameters stay views
+  // until the best route is known.
+  thread_local std::vector<std::string_view> parts;
+  thread_local std::vector<std::pair<std::string_view, std::string_view>> params;
+  parts.clear();
+  for (size_t from = 0;;) {  // split on every '/', as Split does
+    const size_t slash = path.find('/', from);
+    parts.push_back(path.substr(from, slash == std::string_view::npos ? std::string_view::npos : slash - from));
+    if (slash == std::string_view::npos) break;
+    from = slash + 1;
+  }
   Match best;
   int best_score = -1;
-  std::vector<std::string> allowed;
-  std::vector<std::pair<std::string, std::string>> params;
   for (const Route& r : routes_) {
+    if (r.spec.method != method) continue;
     const int score = MatchSegments(r, parts, &params);
-    if (score < 0) continue;
-    if (r.spec.method != method) {
-      allowed.push_back(r.spec.method);
-      continue;
-    }
     if (score > best_score) {
       best_score = score;
       best.route = &r;
-      best.params = params;
+      best.params.assign(params.begin(), params.end());
     }
   }
-  if (best.route == nullptr && !allowed.empty()) {
+  if (best.route != nullptr) return best;
+  // No route for this method: 405 when the path has routes for other methods.
+  std::vector<std::string> allowed;
+  for (const Route& r : routes_) {
+    if (r.spec.method != method && MatchSegments(r, parts, &params) >= 0) allowed.push_back(r.spec.method);
+  }
+  if (!allowed.empty()) {
     best.status = 405;
     best.allow = lepton::StrJoin(allowed, ", ");
   }

@@ -288,9 +288,13 @@ absl::StatusOr<HttpResponse> Infer(const std::shared_ptr<const InferDeps>& deps,
     // Parsed first: the request id picks canary or primary (the same id, the same version). The
     // common request is read without a JSON document (oip.h); anything else, valid or not, goes
     // through the full parser and decoder.
-    std::optional<serving::FastInferDocument> fast;
+    thread_local serving::FastInferDocument doc;  // reused: its buffers outlive the request
+    const serving::FastInferDocument* fast = nullptr;
     const std::string_view type = ctx.request.Header("content-type");
-    if (type.empty() || StartsWithIgnoreCase(type, "application/json")) fast = serving::ParseInferRequestFast(ctx.request.body);
+    if ((type.empty() || StartsWithIgnoreCase(type, "application/json")) &&
+        serving::ParseInferRequestFast(ctx.request.body, &doc)) {
+      fast = &doc;
+    }
     absl::StatusOr<Json> body = fast ? absl::StatusOr<Json>(Json()) : ParseJsonBody(ctx.request);
     const uint64_t key = fast ? RoutingKeyOf(fast->id) : RoutingKey(body);
     LEPTON_ASSIGN_OR_RETURN(call->routed, d.Route(call->deployment, wanted, key));

@@ -273,6 +273,11 @@ absl::StatusOr<NewToken> AuthService::Login(std::string_view name, std::string_v
 }
 
 absl::StatusOr<Principal> AuthService::Authenticate(std::string_view token) {
+  LEPTON_ASSIGN_OR_RETURN(std::shared_ptr<const Principal> p, AuthenticateShared(token));
+  return *p;
+}
+
+absl::StatusOr<std::shared_ptr<const Principal>> AuthService::AuthenticateShared(std::string_view token) {
   if (!token.starts_with(kTokenPrefix) || token.size() != kTokenPrefix.size() + kTokenChars) {
     return absl::UnauthenticatedError("malformed token: expected 'lep_' and 43 characters");
   }
@@ -302,17 +307,17 @@ absl::StatusOr<Principal> AuthService::Authenticate(std::string_view token) {
     valid_until = std::min(valid_until, t);
   }
   if (r.Int(5) != 0) return absl::UnauthenticatedError("user is disabled");
-  Principal p;
-  p.token_id = r.String(0);
-  p.user_id = r.String(3);
-  p.user_name = r.String(4);
-  LEPTON_ASSIGN_OR_RETURN(p.grants, GrantsOf(p.user_id));
+  auto p = std::make_shared<Principal>();
+  p->token_id = r.String(0);
+  p->user_id = r.String(3);
+  p->user_name = r.String(4);
+  LEPTON_ASSIGN_OR_RETURN(p->grants, GrantsOf(p->user_id));
   if (cache_ttl_ > absl::ZeroDuration()) {
     std::lock_guard<std::mutex> l(cache_mu_);
     if (cache_.size() >= 10000) cache_.clear();  // bounded: many distinct tokens only cost queries
     cache_[std::string(token)] = Cached{p, valid_until};
   }
-  return p;
+  return std::shared_ptr<const Principal>(std::move(p));
 }
 
 void AuthService::InvalidateCache() {

@@ -83,7 +83,9 @@ struct FastInferDocument {
 
   std::span<const Value> data(const Tensor& t) const { return {values.data() + t.data_begin, t.data_size}; }
 };
-std::optional<FastInferDocument> ParseInferRequestFast(std::string_view body);
+// Parses `body` into `*doc` (cleared first; its buffers are reused, so a caller that keeps one
+// document per thread allocates nothing after the first requests). False: not the common shape.
+bool ParseInferRequestFast(std::string_view body, FastInferDocument* doc);
 std::optional<InferRequest> DecodeInferRequestFast(const FastInferDocument& doc,
                                                    const std::vector<lake::Field>& signature);
 

@@ -241,62 +241,65 @@ bool AppendFast(lake::DataType type, const Value& v, lake::Column& col) {
 
 }  // namespace
 
-std::optional<FastInferDocument> ParseInferRequestFast(std::string_view body) {
+bool ParseInferRequestFast(std::string_view body, FastInferDocument* out) {
   Reader in(body);
-  FastInferDocument doc;
-  doc.inputs.reserve(32);  // one allocation each for a typical request
-  doc.values.reserve(64);
-  if (!in.Consume('{') || in.Consume('}')) return std::nullopt;
+  FastInferDocument& doc = *out;
+  doc.id.reset();
+  doc.outputs.clear();
+  doc.contributions = false;
+  doc.inputs.clear();
+  doc.values.clear();
+  if (!in.Consume('{') || in.Consume('}')) return false;
   bool id = false, inputs = false, outputs = false, parameters = false;
   do {
     std::string_view key;
-    if (!in.String(&key) || !in.Consume(':')) return std::nullopt;
+    if (!in.String(&key) || !in.Consume(':')) return false;
     if (key == "id" && !id) {
       std::string_view v;
-      if (!in.String(&v)) return std::nullopt;
+      if (!in.String(&v)) return false;
       doc.id = std::string(v);
       id = true;
     } else if (key == "inputs" && !inputs) {
-      if (!in.Consume('[') || in.Consume(']')) return std::nullopt;
+      if (!in.Consume('[') || in.Consume(']')) return false;
       do {
         doc.inputs.emplace_back();
-        if (!in.Tensor(&doc.inputs.back(), &doc.values)) return std::nullopt;
+        if (!in.Tensor(&doc.inputs.back(), &doc.values)) return false;
       } while (in.Consume(','));
-      if (!in.Consume(']')) return std::nullopt;
+      if (!in.Consume(']')) return false;
       inputs = true;
     } else if (key == "outputs" && !outputs) {
-      if (!in.Consume('[')) return std::nullopt;
+      if (!in.Consume('[')) return false;
       if (!in.Consume(']')) {
         do {
           std::string_view k, name;
           if (!in.Consume('{') || !in.String(&k) || k != "name" || !in.Consume(':') || !in.String(&name) ||
               !in.Consume('}')) {
-            return std::nullopt;
+            return false;
           }
           doc.outputs.emplace_back(name);
         } while (in.Consume(','));
-        if (!in.Consume(']')) return std::nullopt;
+        if (!in.Consume(']')) return false;
       }
       outputs = true;
     } else if (key == "parameters" && !parameters) {
-      if (!in.Consume('{')) return std::nullopt;
+      if (!in.Consume('{')) return false;
       if (!in.Consume('}')) {
         std::string_view k;
-        if (!in.String(&k) || k != "contributions" || !in.Consume(':')) return std::nullopt;
+        if (!in.String(&k) || k != "contributions" || !in.Consume(':')) return false;
         if (in.Literal("true")) {
           doc.contributions = true;
         } else if (!in.Literal("false")) {
-          return std::nullopt;
+          return false;
         }
-        if (!in.Consume('}')) return std::nullopt;
+        if (!in.Consume('}')) return false;
       }
       parameters = true;
     } else {
-      return std::nullopt;
+      return false;
     }
   } while (in.Consume(','));
-  if (!in.Consume('}') || !in.AtEnd() || !inputs) return std::nullopt;
-  return doc;
+  if (!in.Consume('}') || !in.AtEnd() || !inputs) return false;
+  return true;
 }
 
 std::optional<InferRequest> DecodeInferRequestFast(const FastInferDocument& doc,

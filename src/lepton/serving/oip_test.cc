@@ -51,10 +51,12 @@ const std::vector<lake::Field>& WideSignature() {
 }
 
 // Decodes `text` both ways; the fast way must give up or agree (rows compared as JSON).
-// Returns whether the fast path took it.
+// Returns whether the fast path took it. One document serves every call, as one per thread
+// serves every request in the server: nothing of an earlier (or abandoned) parse may leak.
 bool FastAgrees(std::string_view text, const std::vector<lake::Field>& signature) {
   std::optional<InferRequest> fast;
-  if (auto doc = ParseInferRequestFast(text)) fast = DecodeInferRequestFast(*doc, signature);
+  static FastInferDocument doc;
+  if (ParseInferRequestFast(text, &doc)) fast = DecodeInferRequestFast(doc, signature);
   if (!fast) return false;
   auto body = ParseJson(text);
   EXPECT_TRUE(body.ok()) << "fast accepted what the parser refuses: " << text;

@@ -11,7 +11,7 @@ PACKAGES=(
   libsqlite3-dev libpq-dev libsodium-dev libssl-dev libicu-dev
   libxgboost-dev xgboost python3-sklearn python3-xgboost python3-pandas
   libtorch-dev python3-torch libopenblas0-pthread
-  libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
+  libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev libmimalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   postgresql prometheus

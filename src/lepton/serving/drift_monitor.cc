@@ -33,23 +33,29 @@ absl::StatusOr<Json> DriftMonitor::Check(const std::string& deployment, int64_t 
                                                 "were saved)"));
   }
   log_.Flush();  // what was answered so far is on disk
-  const std::vector<Json> entries = log_.Recent(deployment, loaded->version, static_cast<size_t>(std::max<int64_t>(requests, 1)));
-  Json rows = Json::array();
+  // Entries are read one at a time straight into columns: a check holds one document, not a
+  // thousand (which left a soaked server's heap 6-9 MB larger after each check).
+  const std::vector<lake::Field>& signature = loaded->bundle->pipeline().input_signature();
+  lake::RecordBatch batch{lake::Schema(signature)};
   std::vector<double> scores;
   const bool scored = loaded->bundle->task() != ml::Task::kMulticlass;
-  for (const Json& e : entries) {
-    if (!e.contains("rows") || !e["rows"].is_array()) continue;
-    for (const Json& r : e["rows"]) rows.push_back(r);
-    if (scored && e.contains("scores") && e["scores"].is_array()) {
-      for (const Json& s : e["scores"]) scores.push_back(s.is_number() ? s.get<double>() : 0.0);
-    }
-  }
-  if (rows.empty()) {
+  absl::Status bad_row;
+  const size_t entries = log_.ForEachRecent(
+      deployment, loaded->version, static_cast<size_t>(std::max<int64_t>(requests, 1)), [&](Json&& e) {
+        if (!bad_row.ok() || !e.contains("rows") || !e["rows"].is_array()) return;
+        for (const Json& r : e["rows"]) {
+          bad_row = train::AppendRowFromJson(signature, r, batch, StrCat("logged rows[", batch.num_rows(), "]"));
+          if (!bad_row.ok()) return;
+        }
+        if (scored && e.contains("scores") && e["scores"].is_array()) {
+          for (const Json& s : e["scores"]) scores.push_back(s.is_number() ? s.get<double>() : 0.0);
+        }
+      });
+  LEPTON_RETURN_IF_ERROR(bad_row);
+  if (batch.num_rows() == 0) {
     return absl::FailedPreconditionError(StrCat("deployment '", deployment, "' has no logged requests for version ",
                                                 loaded->version, " yet"));
   }
-  LEPTON_ASSIGN_OR_RETURN(lake::RecordBatch batch,
-                          train::RowsFromJson(loaded->bundle->pipeline().input_signature(), rows, "logged rows"));
   if (scores.size() != static_cast<size_t>(batch.num_rows())) scores.clear();
   LEPTON_ASSIGN_OR_RETURN(Json drift, train::CompareToReference(reference, batch, scores));
   double max_psi = 0;
@@ -63,7 +69,7 @@ absl::StatusOr<Json> DriftMonitor::Check(const std::string& deployment, int64_t 
   drift["deployment"] = deployment;
   drift["model"] = loaded->model;
   drift["version"] = loaded->version;
-  drift["requests"] = entries.size();
+  drift["requests"] = entries;
   drift["computed_at"] = now;
   drift["max_psi"] = max_psi;
   LEPTON_RETURN_IF_ERROR(store_.Transaction([&](store::SqlSession& tx) -> absl::Status {
@@ -106,10 +112,9 @@ void DriftMonitor::Loop(absl::Duration interval, int64_t min_rows) {
         // Enough logged rows? `min_rows` entries hold at least that many rows, so no more are read
         // (reading 100 000 entries as documents here grew a soaked server's RSS by 380 MB).
         int64_t rows = 0;
-        for (const Json& e : log_.Recent(d.name, (*loaded)->version, static_cast<size_t>(std::max<int64_t>(min_rows, 1)))) {
+        log_.ForEachRecent(d.name, (*loaded)->version, static_cast<size_t>(std::max<int64_t>(min_rows, 1)), [&](Json&& e) {
           if (e.contains("rows") && e["rows"].is_array()) rows += static_cast<int64_t>(e["rows"].size());
-          if (rows >= min_rows) break;
-        }
+        });
         if (rows < min_rows) continue;
         auto result = Check(d.name);
         if (!result.ok()) {

@@ -92,6 +92,13 @@ std::vector<std::string> PredictionLog::Files(const std::string& deployment) con
 
 std::vector<Json> PredictionLog::Recent(const std::string& deployment, int64_t version, size_t max_entries) const {
   std::vector<Json> out;
+  ForEachRecent(deployment, version, max_entries, [&](Json&& e) { out.push_back(std::move(e)); });
+  return out;
+}
+
+size_t PredictionLog::ForEachRecent(const std::string& deployment, int64_t version, size_t max_entries,
+                                    const std::function<void(Json&& entry)>& fn) const {
+  size_t taken = 0;
   const std::vector<std::string> files = Files(deployment);
   // Each file is read backwards in blocks, so that taking the newest entries costs memory for
   // them, not for the (up to 64 MiB) file.
@@ -101,15 +108,16 @@ std::vector<Json> PredictionLog::Recent(const std::string& deployment, int64_t v
     auto j = ParseJson(line);
     if (!j.ok() || !j->is_object()) return;  // a line being written
     if (version > 0 && j->value("version", int64_t{0}) != version) return;
-    out.push_back(*std::move(j));
+    ++taken;
+    fn(*std::move(j));
   };
-  for (auto f = files.rbegin(); f != files.rend() && out.size() < max_entries; ++f) {
+  for (auto f = files.rbegin(); f != files.rend() && taken < max_entries; ++f) {
     const int fd = ::open(f->c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;  // rotated away meanwhile
     int64_t pos = ::lseek(fd, 0, SEEK_END);
     std::string pending;  // the start of a line whose beginning lies before `pos`
     std::string buf;
-    while (pos > 0 && out.size() < max_entries) {
+    while (pos > 0 && taken < max_entries) {
       const int64_t n = std::min(kBlock, pos);
       pos -= n;
       buf.resize(static_cast<size_t>(n));
@@ -118,17 +126,17 @@ std::vector<Json> PredictionLog::Recent(const std::string& deployment, int64_t v
       buf += pending;
       // Lines after the first newline are complete; newest (last) first.
       size_t line_end = buf.size();
-      for (size_t nl = buf.rfind('\n', line_end == 0 ? 0 : line_end - 1); nl != std::string::npos && out.size() < max_entries;
+      for (size_t nl = buf.rfind('\n', line_end == 0 ? 0 : line_end - 1); nl != std::string::npos && taken < max_entries;
            nl = nl == 0 ? std::string::npos : buf.rfind('\n', nl - 1)) {
         take(std::string_view(buf).substr(nl + 1, line_end - nl - 1));
         line_end = nl;
       }
       pending.assign(buf, 0, line_end);
-      if (pos == 0 && out.size() < max_entries) take(pending);  // the file's first line
+      if (pos == 0 && taken < max_entries) take(pending);  // the file's first line
     }
     ::close(fd);
   }
-  return out;
+  return taken;
 }
 
 absl::Status PredictionLog::Rotate(const std::string& deployment, Current& cur) {

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -64,6 +65,10 @@ class PredictionLog {
   // The newest entries of `deployment` answered by `version` (0: any), newest first, at most
   // `max_entries`. Lines that do not parse are skipped (a line being written).
   std::vector<Json> Recent(const std::string& deployment, int64_t version, size_t max_entries) const;
+  // The same entries handed to `fn` one at a time as they are parsed, so that memory holds one
+  // document, not `max_entries` (the drift check). Returns how many were handed over.
+  size_t ForEachRecent(const std::string& deployment, int64_t version, size_t max_entries,
+                       const std::function<void(Json&& entry)>& fn) const;
 
  private:
   void WriterLoop();

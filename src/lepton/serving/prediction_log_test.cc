@@ -96,6 +96,11 @@ TEST_F(PredictionLogTest, RecentReadsTheNewestEntriesBackwardsAcrossBlocksAndFil
   ASSERT_EQ(v2.size(), 5u);
   EXPECT_EQ(v2[0]["id"], "r2997");  // i % 3 == 0 went to version 2
   EXPECT_EQ(v2[1]["id"], "r2994");
+  // One at a time, the same entries in the same order, and the count of those handed over.
+  std::vector<std::string> ids;
+  EXPECT_EQ(log.ForEachRecent("a", 2, 5, [&](Json&& e) { ids.push_back(e["id"].get<std::string>()); }), 5u);
+  EXPECT_EQ(ids, (std::vector<std::string>{"r2997", "r2994", "r2991", "r2988", "r2985"}));
+  EXPECT_EQ(log.ForEachRecent("b", 0, 5, [](Json&&) { ADD_FAILURE() << "no such deployment"; }), 0u);
 }
 
 TEST_F(PredictionLogTest, SamplingFollowsTheRateAndTheRequestId) {

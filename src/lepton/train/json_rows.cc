@@ -105,24 +105,29 @@ absl::StatusOr<lake::RecordBatch> RowsFromJson(const std::vector<lake::Field>& s
   if (!rows.is_array()) return absl::InvalidArgumentError(StrCat(path, ": expected an array of objects, got ", Got(rows)));
   lake::RecordBatch batch{lake::Schema(signature)};
   for (size_t r = 0; r < rows.size(); ++r) {
-    const Json& row = rows[r];
-    if (!row.is_object()) {
-      return absl::InvalidArgumentError(StrCat(path, "[", r, "]: expected an object of column values, got ", Got(row)));
-    }
-    for (size_t c = 0; c < signature.size(); ++c) {
-      const lake::Field& f = signature[c];
-      lake::Column& col = batch.mutable_column(c);
-      auto it = row.find(f.name);
-      if (it == row.end()) {
-        col.AppendNull();
-        continue;
-      }
-      if (absl::Status s = AppendJsonValue(f, *it, col, ""); !s.ok()) {
-        return absl::InvalidArgumentError(StrCat(path, "[", r, "].", f.name, s.message()));
-      }
-    }
+    LEPTON_RETURN_IF_ERROR(AppendRowFromJson(signature, rows[r], batch, StrCat(path, "[", r, "]")));
   }
   return batch;
+}
+
+absl::Status AppendRowFromJson(const std::vector<lake::Field>& signature, const Json& row, lake::RecordBatch& batch,
+                               std::string_view where) {
+  if (!row.is_object()) {
+    return absl::InvalidArgumentError(StrCat(where, ": expected an object of column values, got ", Got(row)));
+  }
+  for (size_t c = 0; c < signature.size(); ++c) {
+    const lake::Field& f = signature[c];
+    lake::Column& col = batch.mutable_column(c);
+    auto it = row.find(f.name);
+    if (it == row.end()) {
+      col.AppendNull();
+      continue;
+    }
+    if (absl::Status s = AppendJsonValue(f, *it, col, ""); !s.ok()) {
+      return absl::InvalidArgumentError(StrCat(where, ".", f.name, s.message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 Json RowToJson(const lake::RecordBatch& batch, int64_t row) {

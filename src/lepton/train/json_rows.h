@@ -22,6 +22,12 @@ namespace lepton::train {
 absl::StatusOr<lake::RecordBatch> RowsFromJson(const std::vector<lake::Field>& signature, const Json& rows,
                                                std::string_view path = "rows");
 
+// Appends one row object to `batch` (whose schema is `signature`), by the same rules;
+// InvalidArgument "<where>.<column>: …" or "<where>: expected an object …". On error the batch's
+// columns may differ in length: drop it.
+absl::Status AppendRowFromJson(const std::vector<lake::Field>& signature, const Json& row, lake::RecordBatch& batch,
+                               std::string_view where);
+
 // Appends one JSON value to `column` (of field `f`) by the rules above; InvalidArgument
 // "<where>: expected …, got …". The building block of RowsFromJson and of tensor decoders.
 absl::Status AppendJsonValue(const lake::Field& f, const Json& v, lake::Column& column, std::string_view where);

@@ -210,6 +210,17 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     busy_ = true;
+    // The body usually arrived with the header, in the same read: parse what is buffered now and
+    // answer without another composed read and trip through the reactor when it is complete.
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      beast::error_code pec;
+      const size_t used = parser_->put(buffer_.data(), pec);
+      buffer_.consume(used);
+      if (pec == http::error::need_more) break;
+      if (pec) return OnReadError(pec);
+      if (used == 0) break;
+    }
+    if (parser_->is_done()) return OnRequest();
     stream_.expires_after(ToChrono(server_.options().read_timeout));
     const auto& req = parser_->get();
     if (EqualsIgnoreCase(ToStd(req[http::field::expect]), "100-continue") &&

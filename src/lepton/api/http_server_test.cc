@@ -180,6 +180,25 @@ TEST_F(HttpServerTest, BodiesOfDifferentSizesOnOneConnectionAreEachWhole) {
   EXPECT_FALSE(c.closed());
 }
 
+TEST_F(HttpServerTest, PipelinedAndSplitRequestsAreEachAnsweredInOrder) {
+  // Two requests in one write (the second waits in the buffer), then one whose body comes in
+  // two writes after its header.
+  StartServer();
+  RawConn c(server_->port());
+  c.Send("POST /p1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nabPOST /p2 HTTP/1.1\r\nHost: x\r\n"
+         "Content-Length: 3\r\n\r\nabc");
+  const std::string both = c.ReadUntil("\"/p2\"");
+  ASSERT_NE(both.find("\"/p1\""), std::string::npos);
+  EXPECT_LT(both.find("\"/p1\""), both.find("\"/p2\""));
+  EXPECT_THAT(both, HasSubstr("\"body_bytes\":2,"));
+  EXPECT_THAT(both, HasSubstr("\"body_bytes\":3,"));
+  c.Send("POST /p3 HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  c.Send("def");
+  EXPECT_THAT(c.ReadUntil("\"/p3\""), HasSubstr("\"body_bytes\":6,"));
+  EXPECT_EQ(handled_.load(), 3);
+}
+
 TEST_F(HttpServerTest, OversizedBodyIs413AndConnectionCloses) {
   StartServer({.max_body_bytes = 1024});
   RawConn c(server_->port());

@@ -11,11 +11,13 @@
 #   bench/serve/run.sh                                   # DURATION=10 ROUNDS=3 WARMUP=3
 #   BUILD=build-release DURATION=20 ROUNDS=5 bench/serve/run.sh
 #   DEPLOY_EXTRA='{"max_concurrency": 32}' bench/serve/run.sh
+#   SERVER_THREADS=1 bench/serve/run.sh                  # lepton and bare with one I/O thread
 #
 # Env: BUILD (build dir with bin/lepton and bench/serve/*, configured with
 # -DLEPTON_BUILD_BENCHMARKS=ON; default build), LEPTON, BARE, PREDICT_BENCH (override the three
 # binaries), DURATION (s per wrk run, 10), ROUNDS (3), WARMUP (s per server, 3), THREADS (wrk -t,
 # 2), CONNECTIONS (wrk -c, 64), DEPLOY_EXTRA (JSON object merged into the deployment spec, {}),
+# SERVER_THREADS (I/O threads of lepton and of bare, the same for both; default: one per core),
 # PREDICT_REPS (repetitions of the predict benchmark, 5; 0 skips it), OUT (dir of
 # bench_serve.json, /tmp), KEEP_WORK=1 keeps the temp dir (logs, wrk outputs, models).
 set -euo pipefail
@@ -37,6 +39,7 @@ OUT=${OUT:-/tmp}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 DEPLOY_EXTRA=${DEPLOY_EXTRA:-'{}'}
+SERVER_THREADS=${SERVER_THREADS:-}  # I/O threads of lepton and bare alike; empty: their default, one per core
 PREDICT_REPS=${PREDICT_REPS:-5}
 MODEL=bench-xgboost
 INFER_PATH=/v2/models/$MODEL/infer
@@ -143,6 +146,12 @@ log "lepton: ingesting $CSV as credit/german_credit into $LEPTON_HOME"
   --description "Statlog German Credit (UCI, CC BY 4.0): 1000 applicants, label 'class'" \
   >"$WORK/ingest.out" 2>&1 || { cat "$WORK/ingest.out" >&2; die "lake ingest failed"; }
 LEPTON_FLAGS=(--access-log false --log-level warning)
+BARE_FLAGS=()
+if [[ -n $SERVER_THREADS ]]; then
+  [[ $SERVER_THREADS =~ ^[1-9][0-9]*$ ]] || die "SERVER_THREADS must be a positive integer, got: $SERVER_THREADS"
+  LEPTON_FLAGS+=(--io-threads "$SERVER_THREADS")
+  BARE_FLAGS+=(--threads "$SERVER_THREADS")
+fi
 setsid "$LEPTON" server --home "$LEPTON_HOME" --listen 127.0.0.1:0 "${LEPTON_FLAGS[@]}" \
   >"$WORK/lepton.out" 2>"$WORK/lepton.err" </dev/null &
 LEPTON_PID=$!
@@ -153,7 +162,7 @@ for _ in $(seq 50); do [[ -s $LEPTON_HOME/admin.token ]] && break; sleep 0.1; do
 TOKEN=$(tr -d '[:space:]' <"$LEPTON_HOME/admin.token")
 [[ -n $TOKEN ]] || die "no token in $LEPTON_HOME/admin.token"
 LEPTON_VERSION=$(head -n 1 "$WORK/lepton.out" | sed -E 's/ listening on.*//')
-log "lepton: $LEPTON ($LEPTON_VERSION) pid $LEPTON_PID on $LEPTON_URL, flags: ${LEPTON_FLAGS[*]}, default I/O threads ($(nproc) cores)"
+log "lepton: $LEPTON ($LEPTON_VERSION) pid $LEPTON_PID on $LEPTON_URL, flags: ${LEPTON_FLAGS[*]}, I/O threads: ${SERVER_THREADS:-default, one per core} ($(nproc) cores)"
 as_admin() { LEPTON_TOKEN=$TOKEN "$LEPTON" "$@" --server "$LEPTON_URL"; }
 
 as_admin train -f "$HERE/model_config.json" >"$WORK/train.out" 2>&1 ||
@@ -199,7 +208,7 @@ log "fastapi: $FASTAPI_VERSIONS"
 # --- bare: lepton's exact answer, fixed ------------------------------------------------------------
 code=$(infer "$LEPTON_URL" "$WORK/lepton_response.json")
 [[ $code == 200 ]] || die "lepton POST $INFER_PATH -> $code: $(cat "$WORK/lepton_response.json")"
-setsid "$BARE" --body "$WORK/lepton_response.json" --listen 127.0.0.1:0 \
+setsid "$BARE" --body "$WORK/lepton_response.json" --listen 127.0.0.1:0 "${BARE_FLAGS[@]}" \
   >"$WORK/bare.out" 2>"$WORK/bare.err" </dev/null &
 BARE_PID=$!
 BARE_PORT=$(wait_port bare "$BARE_PID" "$WORK/bare.out" '^bare_server listening on http://127\.0\.0\.1:([0-9]+).*')
@@ -306,7 +315,7 @@ fi
 export WORK ROUNDS DURATION WARMUP THREADS CONNECTIONS LEPTON LEPTON_VERSION LEPTON_RSS_KB LOAD_START \
   UV_LOOP UV_HTTP FASTAPI_VERSIONS SCORE_LEPTON SCORE_FASTAPI SCORE_DIFF SCORES_WITHIN_1E6 \
   DEPLOYMENT PY_TRAIN LEPTON_AUC REJECTED PREDICT_REPS
-export LEPTON_FLAGS_STR="${LEPTON_FLAGS[*]}" JSON_OUT=$OUT/bench_serve.json
+export LEPTON_FLAGS_STR="${LEPTON_FLAGS[*]}" SERVER_THREADS JSON_OUT=$OUT/bench_serve.json
 "$PY" - <<'EOF'
 import datetime, json, os, platform, re, statistics
 
@@ -367,7 +376,7 @@ result = {
                "without parameters (one row, 17 input tensors), Authorization: Bearer",
     "wrk": {"threads": int(W["THREADS"]), "connections": int(W["CONNECTIONS"]),
             "duration_s": int(W["DURATION"]), "warmup_s": int(W["WARMUP"]), "rounds": rounds},
-    "lepton": {"binary": W["LEPTON"], "version": W["LEPTON_VERSION"], "flags": W["LEPTON_FLAGS_STR"],
+    "lepton": {"binary": W["LEPTON"], "version": W["LEPTON_VERSION"], "flags": W["LEPTON_FLAGS_STR"], "io_threads": W.get("SERVER_THREADS") or "one per core",
                "deployment": json.loads(W["DEPLOYMENT"]), "test_auc": W["LEPTON_AUC"],
                "rejected_503": W["REJECTED"], "rss_kb_after": W.get("LEPTON_RSS_KB") or None},
     "fastapi": {"versions": W["FASTAPI_VERSIONS"], "workers": 2, "loop": W["UV_LOOP"],

@@ -65,6 +65,9 @@ void AppendHeaderValue(std::string_view value, std::string* out) {
   for (char c : value) out->push_back(c == '\r' || c == '\n' ? ' ' : c);
 }
 
+// 1xx, 204 and 304 responses have no body and no Content-Length (RFC 9110 §8.6).
+bool StatusHasNoBody(int status) { return status / 100 == 1 || status == 204 || status == 304; }
+
 // The status line and headers of a response whose body is `body_size` bytes, as Beast writes
 // them after `keep_alive` and `prepare_payload`: Content-Length unless the status forbids a body
 // (1xx, 204, 304); Connection only where it differs from the version's default. Written as text
@@ -86,8 +89,7 @@ void AppendResponseHead(const HttpResponse& response, size_t body_size, unsigned
     AppendHeaderValue(value, out);
     out->append("\r\n");
   }
-  const bool no_body = response.status / 100 == 1 || response.status == 204 || response.status == 304;
-  if (!no_body) {
+  if (!StatusHasNoBody(response.status)) {
     out->append("Content-Length: ");
     out->append(std::to_string(body_size));
     out->append("\r\n");
@@ -337,8 +339,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // The head and body live in the session until the write completes (one write at a time).
     out_head_.clear();
     out_body_ = std::move(response.body);
-    const bool no_body = response.status / 100 == 1 || response.status == 204 || response.status == 304;
-    if (no_body) out_body_.clear();
+    if (StatusHasNoBody(response.status)) out_body_.clear();
     AppendResponseHead(response, out_body_.size(), version, keep_alive, &out_head_);
     const std::array<net::const_buffer, 2> buffers{net::buffer(out_head_), net::buffer(out_body_)};
     stream_.expires_after(ToChrono(server_.options().read_timeout));

@@ -343,9 +343,14 @@ class Session : public std::enable_shared_from_this<Session> {
     AppendResponseHead(response, out_body_.size(), version, keep_alive, &out_head_);
     const std::array<net::const_buffer, 2> buffers{net::buffer(out_head_), net::buffer(out_body_)};
     stream_.expires_after(ToChrono(server_.options().read_timeout));
-    net::async_write(stream_, buffers, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-      if (ec || !keep_alive) return self->Close();
-      self->ReadHeader();
+    // Posted, so that the thread first finishes the other requests that became ready with this
+    // one and then sends the answers together: a send that wakes the client right away lets the
+    // client preempt this thread once per response (~10 % fewer req/s under wrk on shared cores).
+    net::post(stream_.get_executor(), [self = shared_from_this(), buffers, keep_alive]() {
+      net::async_write(self->stream_, buffers, [self, keep_alive](beast::error_code ec, size_t) {
+        if (ec || !keep_alive) return self->Close();
+        self->ReadHeader();
+      });
     });
   }
 

@@ -24,8 +24,8 @@ ROUTES=(healthz whoami)
 declare -A ROUTE_PATH=([healthz]=/healthz [whoami]=/api/v1/whoami)
 SERVERS=(lepton fastapi)
 
-die() { echo "run.sh: FAIL: $*" >&2; exit 1; }
-log() { echo "== $*"; }
+# die, log, stop, alive, http_code, wait_healthy
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 
 [[ -x $LEPTON ]] || die "$LEPTON not found; build it: cmake --build $ROOT/build --target lepton"
 command -v wrk >/dev/null || die "wrk not installed (apt-get install wrk)"
@@ -41,17 +41,6 @@ UVICORN_PID=""
 WRK_PID=""
 OK=0
 
-stop() {  # stop <pid>: SIGTERM its process group (started with setsid), SIGKILL after 10 s
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "run.sh: pid $pid ignored SIGTERM for 10 s; killing" >&2
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -68,28 +57,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-http_code() {  # http_code <url> [token] -> status code (000 when no answer); body in $WORK/body
-  local args=(-s --noproxy '*' --max-time 5 -o "$WORK/body" -w '%{http_code}')
-  [[ -n ${2:-} ]] && args+=(-H "Authorization: Bearer $2")
-  curl "${args[@]}" "$1" || true
-}
-
-alive() {  # alive <name> <pid>: fail loudly when a server died
-  kill -0 "$2" 2>/dev/null && return 0
-  echo "--- $1 stderr (tail) ---" >&2
-  tail -n 40 "$WORK/$1.err" >&2 || true
-  die "$1 (pid $2) is not running any more"
-}
-
-wait_healthy() {  # wait_healthy <name> <pid> <base-url>
-  for _ in $(seq 300); do
-    alive "$1" "$2"
-    [[ $(http_code "$3/healthz") == 200 ]] && return 0
-    sleep 0.1
-  done
-  die "$1 did not answer 200 on $3/healthz within 30 s"
-}
 
 # --- lepton ---------------------------------------------------------------------------------
 LEPTON_FLAGS=(--access-log false --log-level warning)

@@ -46,8 +46,8 @@ INFER_PATH=/v2/models/$MODEL/infer
 SERVERS=(lepton fastapi bare)
 APT_PACKAGES="wrk curl jq python3-fastapi python3-uvicorn python3-xgboost python3-sklearn python3-pandas python3-joblib"
 
-die() { echo "run.sh: FAIL: $*" >&2; exit 1; }
-log() { echo "== $*"; }
+# die, log, stop, alive, http_code, wait_healthy
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 
 # --- what it needs ----------------------------------------------------------------------------
 need_build="cmake -S $ROOT -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DLEPTON_BUILD_BENCHMARKS=ON && ninja -C $BUILD lepton lepton_bare_server lepton_serve_predict_benchmark"
@@ -75,17 +75,6 @@ BARE_PID=""
 WRK_PID=""
 OK=0
 
-stop() {  # stop <pid>: SIGTERM its process group (started with setsid), SIGKILL after 10 s
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "run.sh: pid $pid ignored SIGTERM for 10 s; killing" >&2
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -103,26 +92,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-alive() {  # alive <name> <pid>: fail loudly when a server died
-  kill -0 "$2" 2>/dev/null && return 0
-  echo "--- $1 stderr (tail) ---" >&2
-  tail -n 40 "$WORK/$1.err" >&2 || true
-  die "$1 (pid $2) is not running any more"
-}
-
-http_code() {  # http_code <url> -> status code (000 when no answer); body in $WORK/body
-  curl -s --noproxy '*' --max-time 5 -o "$WORK/body" -w '%{http_code}' "$1" || true
-}
-
-wait_healthy() {  # wait_healthy <name> <pid> <base-url>
-  for _ in $(seq 300); do
-    alive "$1" "$2"
-    [[ $(http_code "$3/healthz") == 200 ]] && return 0
-    sleep 0.1
-  done
-  die "$1 did not answer 200 on $3/healthz within 30 s"
-}
 
 wait_port() {  # wait_port <name> <pid> <stdout file> <sed regex with the port as \1> -> port
   local port=""
